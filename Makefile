@@ -1,0 +1,122 @@
+# ddk: a hand-written GNU Makefile.  ./configure (from configure.ac) writes
+# config.mk with the flags it found; without it, pkg-config is asked here.
+
+-include config.mk
+
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+PKGS = sndfile libcjson zlib libpng
+DEPS_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS))
+DEPS_LIBS ?= $(shell $(PKG_CONFIG) --libs $(PKGS))
+CHECK_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS ?= $(shell $(PKG_CONFIG) --libs check)
+PYTHON ?= /usr/bin/python3
+
+prefix ?= /usr/local
+exec_prefix ?= $(prefix)
+bindir ?= $(exec_prefix)/bin
+libdir ?= $(exec_prefix)/lib
+includedir ?= $(prefix)/include
+mandir ?= $(prefix)/share/man
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+VERSION = 0.1.0
+DDK_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DDDK_VERSION='"$(VERSION)"' \
+	-Wall -Wextra -Wpedantic -Ilib $(DEPS_CFLAGS)
+LIBS = $(DEPS_LIBS) -lm
+
+# O is the build folder.  The default build puts the tools in bin/ so they
+# run from the checkout; any other O (check-asan uses one) keeps them inside.
+O ?= build
+ifeq ($(O),build)
+TOOLDIR = bin
+else
+TOOLDIR = $(O)/bin
+endif
+
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(O)/lib/%.o)
+LIBDDK = $(O)/libddk.a
+TOOL_SRC = $(filter-out bin/tool.c,$(wildcard bin/*.c))
+TOOLS = $(TOOL_SRC:bin/%.c=$(TOOLDIR)/%)
+UNIT_SRC = $(wildcard tests/check_*.c)
+UNITS = $(UNIT_SRC:tests/%.c=$(O)/tests/%)
+TEST_SUPPORT = $(filter-out $(UNIT_SRC),$(wildcard tests/*.c))
+TEST_SUPPORT_OBJ = $(TEST_SUPPORT:tests/%.c=$(O)/tests/%.o)
+HEADERS = $(wildcard lib/*.h)
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
+MAN7 = $(wildcard man/*.7)
+
+all: $(LIBDDK) $(TOOLS)
+
+$(O)/lib/%.o: lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(DDK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBDDK): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+$(O)/bin/%.o: bin/%.c bin/tool.h $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(DDK_CFLAGS) -Ibin $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(TOOLDIR)/%: $(O)/bin/%.o $(O)/bin/tool.o $(LIBDDK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/bin/tool.o $(LIBDDK) $(LIBS)
+
+$(O)/tests/%.o: tests/%.c $(HEADERS) $(wildcard tests/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(DDK_CFLAGS) -Itests $(CHECK_CFLAGS) $(CPPFLAGS) $(CFLAGS) \
+		-c -o $@ $<
+
+$(O)/tests/check_%: $(O)/tests/check_%.o $(TEST_SUPPORT_OBJ) $(LIBDDK)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBDDK) \
+		$(CHECK_LIBS) $(LIBS)
+
+# Every unit test binary and every script in tests/tools, counted together.
+check: all $(UNITS)
+	@DDK_BIN=$(TOOLDIR) DDK_TOP=$(CURDIR) PYTHON=$(PYTHON) \
+		sh tests/run-all.sh $(UNITS) $(sort $(wildcard tests/tools/*.sh))
+
+ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+check-asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MAKE) O=build-asan CFLAGS="$(ASAN_FLAGS)" \
+		LDFLAGS="-fsanitize=address,undefined" check
+
+demo: all
+	sh data-samples/demo.sh $(TOOLDIR)
+
+install: all
+	mkdir -p $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) \
+		$(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) \
+		$(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 \
+		$(DESTDIR)$(mandir)/man7
+	cp $(TOOLS) $(DESTDIR)$(bindir)/
+	cp $(LIBDDK) $(DESTDIR)$(libdir)/
+	cp $(HEADERS) $(DESTDIR)$(includedir)/
+	$(if $(MAN1),cp $(MAN1) $(DESTDIR)$(mandir)/man1/)
+	$(if $(MAN5),cp $(MAN5) $(DESTDIR)$(mandir)/man5/)
+	$(if $(MAN7),cp $(MAN7) $(DESTDIR)$(mandir)/man7/)
+	sed -e 's|@prefix@|$(prefix)|' -e 's|@libdir@|$(libdir)|' \
+		-e 's|@includedir@|$(includedir)|' -e 's|@VERSION@|$(VERSION)|' \
+		ddk.pc.in > $(DESTDIR)$(pkgconfigdir)/ddk.pc
+
+uninstall:
+	rm -f $(TOOLS:$(TOOLDIR)/%=$(DESTDIR)$(bindir)/%)
+	rm -f $(DESTDIR)$(libdir)/libddk.a $(DESTDIR)$(pkgconfigdir)/ddk.pc
+	rm -f $(HEADERS:lib/%=$(DESTDIR)$(includedir)/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(mandir)/man1/%)
+	rm -f $(MAN5:man/%=$(DESTDIR)$(mandir)/man5/%)
+	rm -f $(MAN7:man/%=$(DESTDIR)$(mandir)/man7/%)
+
+clean:
+	rm -rf build build-asan $(TOOLS)
+
+.PHONY: all check check-asan demo install uninstall clean
+.SECONDARY:

@@ -1,0 +1,87 @@
+/*
+ * tool.h - what every ddk tool shares: messages, exit codes, option
+ * values, atomic output, input iteration and progress.
+ *
+ * Exit codes: 0 success, 1 bad input or a failure while running, 2 usage.
+ * Messages go to stderr as "prog: where: what".  Data goes to stdout, or to
+ * -o FILE, written to a temporary file beside FILE and renamed only when the
+ * tool succeeds; any exit through tool_die() or a nonzero status removes it.
+ */
+#ifndef DDK_TOOL_H
+#define DDK_TOOL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "ddk.h"
+
+enum { EXIT_BAD = 1, EXIT_USAGE = 2 };
+
+/* Set the program name, the usage text (printed by --help and on usage
+ * errors), C locale, default SIGPIPE, and an exit hook that checks stdout
+ * closed cleanly and removes unfinished -o files. */
+void tool_init(const char *prog, const char *usage);
+extern const char *tool_prog;
+extern int tool_quiet;       /* -q: no progress */
+
+/* "prog: fmt\n" on stderr. */
+void tool_warn(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* tool_warn, then exit(1). */
+_Noreturn void tool_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* "prog: fmt", usage hint on stderr, exit(2). */
+_Noreturn void tool_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* Usage on stdout, exit 0 (--help); version on stdout, exit 0. */
+_Noreturn void tool_help(void);
+_Noreturn void tool_version(void);
+
+/*
+ * Option values.  Each parses the whole of s or calls tool_usage_error
+ * naming the option opt ("--length").  SI prefixes (p n u m k M G, and 'µ')
+ * are accepted by tool_si.
+ */
+long tool_long(const char *opt, const char *s, long lo, long hi);
+double tool_double(const char *opt, const char *s, double lo, double hi);
+double tool_si(const char *opt, const char *s, double lo, double hi);
+uint64_t tool_seed(const char *opt, const char *s);
+/* "LO,HI" with lo <= hi, each in [lo_min, hi_max]. */
+void tool_pair(const char *opt, const char *s, double *lo, double *hi);
+/* Index of s in the NULL-terminated names, or a usage error. */
+int tool_choice(const char *opt, const char *s, const char *const *names);
+
+/* Output: path NULL or "-" is stdout.  tool_out_open returns the stream to
+ * write; tool_out_commit flushes, checks and renames it into place (call
+ * once, on success).  One -o file per tool. */
+FILE *tool_out_open(const char *path);
+void tool_out_commit(void);
+
+/* Open a named input, "-" meaning stdin, or die naming it. */
+FILE *tool_in_open(const char *path);
+void tool_in_close(FILE *f);
+
+/*
+ * Iterate over the records of the inputs named in argv[0..argc-1] (stdin
+ * when argc is 0).  Returns 1 with rec filled, 0 at the end of all inputs;
+ * a bad stream dies with the message from the library.
+ */
+typedef struct tool_records {
+	char **names;
+	int n, i;
+	FILE *f;
+	ddk_reader *rd;
+	const char *name;   /* name of the current input */
+} tool_records;
+void tool_records_begin(tool_records *it, int argc, char **argv);
+int tool_records_next(tool_records *it, ddk_record *rec);
+void tool_records_end(tool_records *it);
+
+/* Write a record or die. */
+void tool_write(FILE *f, const ddk_record *r, int tsv);
+
+/* Progress: a bar on a terminal, plain lines every few seconds otherwise,
+ * nothing with -q.  total 0 means unknown.  tool_progress_done ends it. */
+void tool_progress(const char *what, uint64_t done, uint64_t total);
+void tool_progress_done(const char *what, uint64_t done);
+
+#endif

@@ -1,0 +1,12 @@
+/*
+ * ddk.h - the public header of libddk: include this one.
+ */
+#ifndef DDK_H
+#define DDK_H
+
+#include "ddk_base.h"
+#include "ddk_rng.h"
+#include "ddk_stream.h"
+
+
+#endif
