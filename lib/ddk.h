@@ -7,6 +7,7 @@
 #include "ddk_base.h"
 #include "ddk_rng.h"
 #include "ddk_stream.h"
+#include "ddk_kinetics.h"
 
 
 #endif
