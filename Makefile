@@ -21,7 +21,7 @@ mandir ?= $(prefix)/share/man
 pkgconfigdir ?= $(libdir)/pkgconfig
 
 VERSION = 0.1.0
-DDK_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DDDK_VERSION='"$(VERSION)"' \
+DDK_CFLAGS = -std=c11 -D_XOPEN_SOURCE=700 -DDDK_VERSION='"$(VERSION)"' \
 	-Wall -Wextra -Wpedantic -Ilib $(DEPS_CFLAGS)
 LIBS = $(DEPS_LIBS) -lm
 

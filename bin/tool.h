@@ -32,6 +32,8 @@ _Noreturn void tool_die(const char *fmt, ...)
 /* "prog: fmt", usage hint on stderr, exit(2). */
 _Noreturn void tool_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+/* A usage error for the option getopt_long just refused (its '?'). */
+_Noreturn void tool_bad_option(char **argv);
 /* Usage on stdout, exit 0 (--help); version on stdout, exit 0. */
 _Noreturn void tool_help(void);
 _Noreturn void tool_version(void);

@@ -1,0 +1,513 @@
+/*
+ * stream.c - reading and writing tensor-stream records (ddk_stream.h).
+ *
+ * The reader keeps its own buffer over the FILE, so it can look at the
+ * first bytes to tell binary from text without pushing anything back, and
+ * so binary values are copied in large blocks.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ddk_stream.h"
+
+#define BUF_SIZE 65536
+#define HEADER_SIZE 24
+static const char magic[4] = { 'D', 'D', 'K', 'S' };
+
+struct ddk_reader {
+	FILE *f;
+	char *name;
+	unsigned char buf[BUF_SIZE];
+	size_t pos, len;
+	int eof, error;
+	int form;           /* 0 not yet known, 1 binary, 2 text */
+	uint64_t count;     /* records read */
+	uint64_t line;      /* text: lines read */
+	char *lbuf;         /* text: the current line */
+	size_t lcap;
+};
+
+void ddk_record_init(ddk_record *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+void ddk_record_free(ddk_record *r)
+{
+	free(r->key);
+	free(r->label);
+	free(r->v);
+	ddk_record_init(r);
+}
+
+/* Grow *p to at least n bytes; *cap tracks its size. */
+static int grow(void *pp, size_t *cap, size_t n)
+{
+	void **p = pp;
+	void *q;
+
+	if (n <= *cap && *p)
+		return 0;
+	q = realloc(*p, n ? n : 1);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
+{
+	size_t kn = strlen(key), ln = strlen(label);
+
+	if (kn == 0)
+		return ddk_fail(err, DDK_EINVAL, "empty key");
+	if (kn > DDK_KEY_MAX)
+		return ddk_fail(err, DDK_ERANGE, "key of %zu bytes (at most %u)",
+		                kn, DDK_KEY_MAX);
+	if (ln > DDK_LABEL_MAX)
+		return ddk_fail(err, DDK_ERANGE,
+		                "label of %zu bytes (at most %u)", ln,
+		                DDK_LABEL_MAX);
+	if (strpbrk(key, "\t\r\n"))
+		return ddk_fail(err, DDK_EINVAL,
+		                "key '%.40s' holds a tab or line break", key);
+	if (strpbrk(label, "\t\r\n"))
+		return ddk_fail(err, DDK_EINVAL,
+		                "label of key '%.40s' holds a tab or line break",
+		                key);
+	return DDK_OK;
+}
+
+/* Size r for rows x cols, checking the value limit. */
+static ddk_status record_shape(ddk_record *r, uint32_t rows, uint32_t cols,
+                               ddk_err *err)
+{
+	uint64_t n = (uint64_t)rows * cols;
+
+	if (n > DDK_VALUES_MAX)
+		return ddk_fail(err, DDK_ERANGE,
+		                "%u x %u values exceed the limit of %u", rows,
+		                cols, DDK_VALUES_MAX);
+	if (grow(&r->v, &r->v_cap, (size_t)n * sizeof(float)))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	r->rows = rows;
+	r->cols = cols;
+	return DDK_OK;
+}
+
+static ddk_status set_string(char **dst, size_t *cap, const char *s,
+                             size_t n, ddk_err *err)
+{
+	if (grow(dst, cap, n + 1))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	memcpy(*dst, s, n);
+	(*dst)[n] = '\0';
+	return DDK_OK;
+}
+
+ddk_status ddk_record_set(ddk_record *r, const char *key, const char *label,
+                          uint32_t rows, uint32_t cols, ddk_err *err)
+{
+	ddk_status s;
+
+	if (!label)
+		label = "";
+	if ((s = ddk_check_names(key, label, err)))
+		return s;
+	if ((s = set_string(&r->key, &r->key_cap, key, strlen(key), err)))
+		return s;
+	if ((s = set_string(&r->label, &r->label_cap, label, strlen(label),
+	                    err)))
+		return s;
+	return record_shape(r, rows, cols, err);
+}
+
+ddk_status ddk_record_copy(ddk_record *dst, const ddk_record *src,
+                           ddk_err *err)
+{
+	ddk_status s = ddk_record_set(dst, src->key, src->label, src->rows,
+	                              src->cols, err);
+
+	if (s == DDK_OK)
+		memcpy(dst->v, src->v,
+		       (size_t)src->rows * src->cols * sizeof(float));
+	return s;
+}
+
+ddk_reader *ddk_reader_new(FILE *f, const char *name)
+{
+	ddk_reader *rd = calloc(1, sizeof *rd);
+
+	if (!rd)
+		return NULL;
+	rd->name = strdup(name ? name : "-");
+	if (!rd->name) {
+		free(rd);
+		return NULL;
+	}
+	rd->f = f;
+	return rd;
+}
+
+void ddk_reader_free(ddk_reader **rd)
+{
+	if (!rd || !*rd)
+		return;
+	free((*rd)->lbuf);
+	free((*rd)->name);
+	free(*rd);
+	*rd = NULL;
+}
+
+uint64_t ddk_reader_count(const ddk_reader *rd)
+{
+	return rd->count;
+}
+
+/* Refill the buffer; returns bytes now available. */
+static size_t fill(ddk_reader *rd)
+{
+	size_t n;
+
+	if (rd->pos < rd->len || rd->eof)
+		return rd->len - rd->pos;
+	n = fread(rd->buf, 1, BUF_SIZE, rd->f);
+	if (n < BUF_SIZE) {
+		rd->eof = 1;
+		rd->error = ferror(rd->f);
+	}
+	rd->pos = 0;
+	rd->len = n;
+	return n;
+}
+
+/* Copy up to n bytes into dst; returns how many were copied. */
+static size_t take(ddk_reader *rd, void *dst, size_t n)
+{
+	unsigned char *d = dst;
+	size_t done = 0;
+
+	while (done < n) {
+		size_t have = fill(rd), k;
+
+		if (have == 0)
+			break;
+		k = n - done < have ? n - done : have;
+		memcpy(d + done, rd->buf + rd->pos, k);
+		rd->pos += k;
+		done += k;
+	}
+	return done;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = v >> 24;
+}
+
+static int host_is_le(void)
+{
+	const uint16_t one = 1;
+
+	return *(const unsigned char *)&one == 1;
+}
+
+/* Convert n float32 values between little-endian and host order. */
+static void swap_floats(float *v, size_t n)
+{
+	unsigned char *p = (unsigned char *)v;
+
+	if (host_is_le())
+		return;
+	for (size_t i = 0; i < n; i++, p += 4) {
+		unsigned char t = p[0];
+		p[0] = p[3];
+		p[3] = t;
+		t = p[1];
+		p[1] = p[2];
+		p[2] = t;
+	}
+}
+
+static ddk_status read_error(ddk_reader *rd, ddk_err *err, const char *key,
+                             const char *what)
+{
+	uint64_t n = rd->count + 1;
+
+	if (rd->error)
+		return ddk_fail(err, DDK_EIO, "%s: record %llu: %s", rd->name,
+		                (unsigned long long)n, strerror(errno));
+	if (key)
+		return ddk_fail(err, DDK_EFORMAT, "%s: record %llu (key %.80s): %s",
+		                rd->name, (unsigned long long)n, key, what);
+	return ddk_fail(err, DDK_EFORMAT, "%s: record %llu: %s", rd->name,
+	                (unsigned long long)n, what);
+}
+
+static ddk_status next_binary(ddk_reader *rd, ddk_record *r, ddk_err *err)
+{
+	unsigned char h[HEADER_SIZE];
+	uint32_t version, kn, ln, rows, cols;
+	size_t got = take(rd, h, HEADER_SIZE), n;
+	ddk_status s;
+
+	/* Header: a clean end is only allowed before its first byte. */
+	if (got == 0 && !rd->error)
+		return DDK_END;
+	if (got < HEADER_SIZE)
+		return read_error(rd, err, NULL, "truncated header");
+	if (memcmp(h, magic, 4))
+		return read_error(rd, err, NULL, "bad magic (not a ddk record)");
+	version = le32(h + 4);
+	kn = le32(h + 8);
+	ln = le32(h + 12);
+	rows = le32(h + 16);
+	cols = le32(h + 20);
+	if (version != DDK_STREAM_VERSION)
+		return read_error(rd, err, NULL, "unsupported stream version");
+	if (kn == 0 || kn > DDK_KEY_MAX)
+		return read_error(rd, err, NULL, "key length out of range");
+	if (ln > DDK_LABEL_MAX)
+		return read_error(rd, err, NULL, "label length out of range");
+
+	/* Key and label. */
+	if (grow(&r->key, &r->key_cap, kn + 1) ||
+	    grow(&r->label, &r->label_cap, ln + 1))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	if (take(rd, r->key, kn) < kn)
+		return read_error(rd, err, NULL, "truncated key");
+	r->key[kn] = '\0';
+	if (take(rd, r->label, ln) < ln)
+		return read_error(rd, err, r->key, "truncated label");
+	r->label[ln] = '\0';
+	if (strlen(r->key) != kn || strlen(r->label) != ln ||
+	    ddk_check_names(r->key, r->label, NULL))
+		return read_error(rd, err, NULL, "key or label holds a NUL, "
+		                  "tab or line break");
+
+	/* Values. */
+	if ((s = record_shape(r, rows, cols, err)))
+		return read_error(rd, err, r->key, err ? err->msg : "too large");
+	n = (size_t)rows * cols;
+	if (take(rd, r->v, n * sizeof(float)) < n * sizeof(float))
+		return read_error(rd, err, r->key, "truncated values");
+	swap_floats(r->v, n);
+	rd->count++;
+	return DDK_OK;
+}
+
+/* Read one line into rd->lbuf without its newline; 0 at the end. */
+static int read_line(ddk_reader *rd, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		size_t have = fill(rd);
+		unsigned char *nl;
+		size_t k;
+
+		if (have == 0) {
+			if (n == 0)
+				return 0;
+			break;
+		}
+		nl = memchr(rd->buf + rd->pos, '\n', have);
+		k = nl ? (size_t)(nl - (rd->buf + rd->pos)) : have;
+		if (grow(&rd->lbuf, &rd->lcap, n + k + 1))
+			return -1;
+		memcpy(rd->lbuf + n, rd->buf + rd->pos, k);
+		n += k;
+		rd->pos += k;
+		if (nl) {
+			rd->pos++;
+			break;
+		}
+	}
+	if (n && rd->lbuf[n - 1] == '\r')
+		n--;
+	rd->lbuf[n] = '\0';
+	rd->line++;
+	*len = n;
+	return 1;
+}
+
+static ddk_status line_error(ddk_reader *rd, ddk_err *err, const char *key,
+                             const char *what)
+{
+	if (key)
+		return ddk_fail(err, DDK_EFORMAT, "%s: line %llu (key %.80s): %s",
+		                rd->name, (unsigned long long)rd->line, key, what);
+	return ddk_fail(err, DDK_EFORMAT, "%s: line %llu: %s", rd->name,
+	                (unsigned long long)rd->line, what);
+}
+
+/* Parse a whole field as an unsigned 32-bit count. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static ddk_status parse_text(ddk_reader *rd, ddk_record *r, char *line,
+                             ddk_err *err)
+{
+	char *f[4], *p = line, *t = NULL;
+	uint32_t rows, cols;
+	size_t n;
+
+	/* The four leading fields; t says whether values follow. */
+	for (int i = 0; i < 4; i++) {
+		t = strchr(p, '\t');
+		f[i] = p;
+		if (!t && i < 3)
+			return line_error(rd, err, NULL, "fewer than 4 fields");
+		if (t)
+			*t = '\0';
+		p = t ? t + 1 : p + strlen(p);
+	}
+	if (!*f[0])
+		return line_error(rd, err, NULL, "empty key");
+	if (parse_u32(f[2], &rows) || parse_u32(f[3], &cols))
+		return line_error(rd, err, f[0], "rows and cols must be counts");
+	if (ddk_record_set(r, f[0], f[1], rows, cols, err))
+		return line_error(rd, err, f[0], err ? err->msg : "bad record");
+
+	/* The values, exactly rows*cols of them. */
+	n = (size_t)rows * cols;
+	if (n > 0 && !t)
+		return line_error(rd, err, r->key, "fewer values than "
+		                  "rows x cols");
+	if (n == 0 && t)
+		return line_error(rd, err, r->key, "more values than rows x cols");
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+
+		r->v[i] = strtof(p, &end);
+		if (end == p || (*end && *end != '\t'))
+			return line_error(rd, err, r->key, "a value is not a "
+			                  "number");
+		if (i + 1 < n && !*end)
+			return line_error(rd, err, r->key, "fewer values than "
+			                  "rows x cols");
+		if (i + 1 == n && *end)
+			return line_error(rd, err, r->key, "more values than "
+			                  "rows x cols");
+		p = end + 1;
+	}
+	rd->count++;
+	return DDK_OK;
+}
+
+static ddk_status next_text(ddk_reader *rd, ddk_record *r, ddk_err *err)
+{
+	size_t len;
+	int got;
+
+	while ((got = read_line(rd, &len)) > 0)
+		if (len && rd->lbuf[0] != '#')
+			break;
+	if (got < 0)
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	if (got == 0)
+		return rd->error ? read_error(rd, err, NULL, "read failed")
+		                 : DDK_END;
+	if (strlen(rd->lbuf) != len)
+		return line_error(rd, err, NULL, "NUL byte in a text line");
+	return parse_text(rd, r, rd->lbuf, err);
+}
+
+ddk_status ddk_reader_next(ddk_reader *rd, ddk_record *r, ddk_err *err)
+{
+	/* The first bytes decide the form of the whole stream. */
+	if (rd->form == 0) {
+		size_t have = fill(rd);
+
+		if (have == 0)
+			return rd->error ? read_error(rd, err, NULL, "read failed")
+			                 : DDK_END;
+		rd->form = (have >= 4 && !memcmp(rd->buf + rd->pos, magic, 4))
+		           ? 1 : 2;
+		if (rd->form == 2 && memchr(rd->buf + rd->pos, '\0', have))
+			return read_error(rd, err, NULL, "neither a binary ddk "
+			                  "stream nor text");
+	}
+	return rd->form == 1 ? next_binary(rd, r, err)
+	                     : next_text(rd, r, err);
+}
+
+static ddk_status write_text(FILE *f, const ddk_record *r)
+{
+	size_t n = (size_t)r->rows * r->cols;
+
+	fprintf(f, "%s\t%s\t%u\t%u", r->key, r->label, r->rows, r->cols);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "\t%.9g", r->v[i]);
+	putc('\n', f);
+	return DDK_OK;
+}
+
+static ddk_status write_binary(FILE *f, const ddk_record *r)
+{
+	unsigned char h[HEADER_SIZE];
+	size_t kn = strlen(r->key), ln = strlen(r->label);
+	size_t n = (size_t)r->rows * r->cols;
+
+	memcpy(h, magic, 4);
+	put_le32(h + 4, DDK_STREAM_VERSION);
+	put_le32(h + 8, (uint32_t)kn);
+	put_le32(h + 12, (uint32_t)ln);
+	put_le32(h + 16, r->rows);
+	put_le32(h + 20, r->cols);
+	fwrite(h, 1, HEADER_SIZE, f);
+	fwrite(r->key, 1, kn, f);
+	fwrite(r->label, 1, ln, f);
+	if (host_is_le()) {
+		fwrite(r->v, sizeof(float), n, f);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			float x = r->v[i];
+			swap_floats(&x, 1);
+			fwrite(&x, sizeof x, 1, f);
+		}
+	}
+	return DDK_OK;
+}
+
+ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,
+                            ddk_err *err)
+{
+	ddk_status s = ddk_check_names(r->key, r->label, err);
+
+	if (s)
+		return s;
+	if ((uint64_t)r->rows * r->cols > DDK_VALUES_MAX)
+		return ddk_fail(err, DDK_ERANGE, "key %.80s: record too large",
+		                r->key);
+	if (tsv)
+		write_text(f, r);
+	else
+		write_binary(f, r);
+	if (ferror(f))
+		return ddk_fail(err, DDK_EIO, "write failed: %s",
+		                strerror(errno));
+	return DDK_OK;
+}
