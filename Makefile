@@ -89,6 +89,15 @@ check-asan:
 	$(MAKE) O=build-asan CFLAGS="$(ASAN_FLAGS)" \
 		LDFLAGS="-fsanitize=address,undefined" check
 
+# make nist: the lsq solver on every NIST StRD nonlinear problem from both
+# starts, as TSV (problem, start, lre, status); the summary goes to stderr.
+NIST_DIR ?= ../shared/data/nist-strd
+$(O)/nist-report: tests/nist/report.c tests/nist/strd.h $(LIBDDK)
+	$(CC) $(DDK_CFLAGS) -Itests $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		$< $(LIBDDK) $(LIBS)
+nist: $(O)/nist-report
+	$(O)/nist-report $(NIST_DIR)/*.dat
+
 demo: all
 	sh data-samples/demo.sh $(TOOLDIR)
 
@@ -118,5 +127,5 @@ uninstall:
 clean:
 	rm -rf build build-asan $(TOOLS)
 
-.PHONY: all check check-asan demo install uninstall clean
+.PHONY: all check check-asan demo install uninstall clean nist
 .SECONDARY:

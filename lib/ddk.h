@@ -7,7 +7,9 @@
 #include "ddk_base.h"
 #include "ddk_rng.h"
 #include "ddk_stream.h"
+#include "ddk_pool.h"
 #include "ddk_kinetics.h"
+#include "ddk_lsq.h"
 
 
 #endif
