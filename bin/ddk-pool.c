@@ -65,6 +65,8 @@ static void pool_sound(const char *path, const char *key, const char *label)
 	ddk_err err;
 	char *wkey;
 
+	if (strcmp(path, "-") && access(path, R_OK) != 0)
+		tool_die("%s: %s", path, strerror(errno));
 	if (ddk_audio_read(path, &x, &n, &rate, &err))
 		tool_die("%s", err.msg);
 	if (!opt.norm_set)
@@ -109,14 +111,13 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-static void pool_manifest(const char *mpath)
+/* One pass over a manifest: check every line, and pool them if run. */
+static void manifest_pass(FILE *f, const char *mpath, int run)
 {
-	FILE *f = tool_in_open(mpath);
 	char *line = NULL, *dir = dir_of(mpath), *full = NULL;
 	size_t cap = 0, lineno = 0;
-	ssize_t len;
 
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *tab, *label;
 
 		lineno++;
@@ -139,13 +140,26 @@ static void pool_manifest(const char *mpath)
 		if (access(full, R_OK) != 0)
 			tool_die("%s: line %zu: %s: %s", mpath, lineno, full,
 			         strerror(errno));
-		pool_sound(full, line, label);
+		if (run)
+			pool_sound(full, line, label);
 	}
 	if (ferror(f))
 		tool_die("%s: %s", mpath, strerror(errno));
 	free(full);
 	free(line);
 	free(dir);
+}
+
+/* A manifest that can be read twice is checked whole before any output. */
+static void pool_manifest(const char *mpath)
+{
+	FILE *f = tool_in_open(mpath);
+
+	if (f != stdin) {
+		manifest_pass(f, mpath, 0);
+		rewind(f);
+	}
+	manifest_pass(f, mpath, 1);
 	tool_in_close(f);
 }
 

@@ -10,7 +10,7 @@
 #include "ddk_pool.h"
 
 enum dtype { DT_U8, DT_F32, DT_F64, DT_I32, DT_I64 };
-static const size_t dt_size[] = { 1, 4, 4, 4, 8 };
+static const size_t dt_size[] = { 1, 4, 8, 4, 8 };
 
 struct ddk_array {
 	gzFile gz;
@@ -89,8 +89,8 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 	uint64_t rows = 1;
 
 	if (nd < 2 || nd > 4)
-		return ddk_fail(err, DDK_EFORMAT, "%s: %d dimensions (2 to 4 "
-		                "are read)", a->path, nd);
+		return ddk_fail(err, DDK_EFORMAT, "%s: an array of %d "
+		                "dimensions (2 to 4 are read)", a->path, nd);
 	for (int i = 0; i < nd; i++)
 		if (dims[i] == 0)
 			return ddk_fail(err, DDK_EFORMAT, "%s: dimension %d is "
@@ -200,8 +200,9 @@ static ddk_status npy_dtype(ddk_array *p, const char *h, ddk_err *err)
 			p->dt = known[i].t;
 			return DDK_OK;
 		}
-	return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.8s not read "
-	                "(uint8, <f4, <f8, <i4, <i8 are)", p->path, d);
+	return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.*s not read "
+	                "(|u1, <f4, <f8 are; <i4, <i8 as labels)", p->path,
+	                (int)strcspn(d, ","), d);
 }
 
 /* Parse "(a, b, c)" into dims; returns the count or -1. */

@@ -2,13 +2,14 @@
 # Drive every table in tests/bad-input/: each line is
 #   status TAB text TAB command
 # The command runs under sh with $B (tools), $T (checkout), $D (data
-# samples) and $W (scratch) set; it must exit with that status, print
-# nothing on stdout, and say text (a fixed string) in one stderr line that
+# samples), $X (tests/data fixtures) and $W (scratch) set; it must exit with that status, print
+# nothing on stdout, and say text (in exactly one line for status 1) (a fixed string) in one stderr line that
 # starts with the tool's name.  A command writing -o $W/out must leave no
 # $W/out behind.  Lines starting with # are comments.
 . "$(dirname "$0")/lib.sh"
 D=$T/data-samples
-export B T D W
+X=$T/tests/data
+export B T D W X
 n=0
 tab=$(printf '\t')
 for table in "$T"/tests/bad-input/*.tsv; do
@@ -24,6 +25,8 @@ for table in "$T"/tests/bad-input/*.tsv; do
 			fail "$where: status $got, wanted $want"
 		elif ! grep -qF -- "$text" "$W/stderr"; then
 			fail "$where: stderr lacks '$text': $(head -c 200 "$W/stderr")"
+		elif [ "$want" -eq 1 ] && [ "$(wc -l <"$W/stderr")" -ne 1 ]; then
+			fail "$where: wanted one line on stderr: $(cat "$W/stderr")"
 		elif [ -s "$W/stdout" ]; then
 			fail "$where: wrote to stdout"
 		elif [ -e "$W/out" ]; then

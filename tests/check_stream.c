@@ -1,0 +1,248 @@
+/*
+ * check_stream.c - the tensor stream: round trips, concatenation, limits
+ * and the errors a corrupt stream must give.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "check_util.h"
+#include "ddk.h"
+
+/* A stream in memory: write into it, then read it back. */
+static FILE *mem(char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
+static void fill(ddk_record *r, const char *key, const char *label,
+                 uint32_t rows, uint32_t cols, uint64_t seed)
+{
+	ddk_rng g;
+
+	ck_assert_int_eq(ddk_record_set(r, key, label, rows, cols, NULL), 0);
+	ddk_rng_seed(&g, seed);
+	for (size_t i = 0; i < (size_t)rows * cols; i++)
+		r->v[i] = (float)((ddk_rng_uniform(&g) - 0.5) *
+		                  pow(10, (int)ddk_rng_below(&g, 20) - 10));
+}
+
+/* Write three records in form tsv, return the bytes. */
+static char *write_three(int tsv, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = mem(&buf, len);
+	ddk_record r;
+
+	ddk_record_init(&r);
+	for (int i = 0; i < 3; i++) {
+		char key[16];
+		snprintf(key, sizeof key, "k%d", i);
+		fill(&r, key, i == 1 ? "" : "cat", 1 + i, 5 + i, (uint64_t)i);
+		ck_assert_int_eq(ddk_write_record(f, &r, tsv, NULL), 0);
+	}
+	ddk_record_free(&r);
+	fclose(f);
+	return buf;
+}
+
+/* Read every record of buf and write it again in form tsv. */
+static char *convert(const char *buf, size_t len, int tsv, size_t *olen,
+                     int *count)
+{
+	FILE *in = fmemopen((void *)buf, len, "rb");
+	char *obuf = NULL;
+	FILE *out = mem(&obuf, olen);
+	ddk_reader *rd = ddk_reader_new(in, "mem");
+	ddk_record r;
+	ddk_status s;
+	ddk_err err;
+
+	ddk_record_init(&r);
+	*count = 0;
+	while ((s = ddk_reader_next(rd, &r, &err)) == DDK_OK) {
+		ck_assert_int_eq(ddk_write_record(out, &r, tsv, NULL), 0);
+		(*count)++;
+	}
+	ck_assert_msg(s == DDK_END, "%s", err.msg);
+	ddk_record_free(&r);
+	ddk_reader_free(&rd);
+	ck_assert_ptr_null(rd);
+	fclose(in);
+	fclose(out);
+	return obuf;
+}
+
+START_TEST(binary_text_binary_is_identical)
+{
+	size_t blen, tlen, b2len;
+	int n;
+	char *bin = write_three(0, &blen);
+	char *txt = convert(bin, blen, 1, &tlen, &n);
+	char *bin2;
+
+	ck_assert_int_eq(n, 3);
+	bin2 = convert(txt, tlen, 0, &b2len, &n);
+	ck_assert_int_eq(n, 3);
+	ck_assert_uint_eq(blen, b2len);
+	ck_assert_mem_eq(bin, bin2, blen);
+	free(bin);
+	free(txt);
+	free(bin2);
+}
+END_TEST
+
+START_TEST(concatenated_streams_read_as_one)
+{
+	size_t len, olen;
+	int n;
+	char *one = write_three(0, &len);
+	char *two = malloc(2 * len), *out;
+
+	memcpy(two, one, len);
+	memcpy(two + len, one, len);
+	out = convert(two, 2 * len, 0, &olen, &n);
+	ck_assert_int_eq(n, 6);
+	ck_assert_mem_eq(out, two, 2 * len);
+	free(one);
+	free(two);
+	free(out);
+}
+END_TEST
+
+START_TEST(text_form_fields)
+{
+	const char *t = "# a comment\n\nab\tx\t2\t2\t1\t-0.5\t1e-3\tnan\n";
+	FILE *in = fmemopen((void *)t, strlen(t), "rb");
+	ddk_reader *rd = ddk_reader_new(in, "t");
+	ddk_record r;
+
+	ddk_record_init(&r);
+	ck_assert_int_eq(ddk_reader_next(rd, &r, NULL), DDK_OK);
+	ck_assert_str_eq(r.key, "ab");
+	ck_assert_str_eq(r.label, "x");
+	ck_assert_uint_eq(r.rows, 2);
+	ck_assert_uint_eq(r.cols, 2);
+	ck_assert(r.v[1] == -0.5f && r.v[2] == 1e-3f && isnan(r.v[3]));
+	ck_assert_int_eq(ddk_reader_next(rd, &r, NULL), DDK_END);
+	ck_assert_uint_eq(ddk_reader_count(rd), 1);
+	ddk_record_free(&r);
+	ddk_reader_free(&rd);
+	fclose(in);
+}
+END_TEST
+
+/* Feed bytes, expect status want and text in the message. */
+static void expect_error(const void *bytes, size_t n, ddk_status want,
+                         const char *text)
+{
+	FILE *in = fmemopen((void *)bytes, n, "rb");
+	ddk_reader *rd = ddk_reader_new(in, "bad");
+	ddk_record r;
+	ddk_err err = { "" };
+	ddk_status s;
+
+	ddk_record_init(&r);
+	while ((s = ddk_reader_next(rd, &r, &err)) == DDK_OK)
+		;
+	ck_assert_msg(s == want, "status %d, wanted %d (%s)", s, want,
+	              err.msg);
+	ck_assert_msg(strstr(err.msg, text), "'%s' lacks '%s'", err.msg, text);
+	ddk_record_free(&r);
+	ddk_reader_free(&rd);
+	fclose(in);
+}
+
+static void expect_text(const char *t, ddk_status want, const char *text)
+{
+	expect_error(t, strlen(t), want, text);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (v >> (8 * i)) & 0xff;
+}
+
+START_TEST(corrupt_binary_headers)
+{
+	unsigned char h[64] = "DDKS";
+	size_t len;
+	char *good = write_three(0, &len);
+
+	/* A huge rows x cols must fail before any allocation of that size. */
+	put32(h + 4, 1);
+	put32(h + 8, 1);
+	put32(h + 12, 0);
+	put32(h + 16, 100000);
+	put32(h + 20, 100000);
+	h[24] = 'k';
+	expect_error(h, 40, DDK_EFORMAT, "exceed the limit");
+	put32(h + 16, 2);
+	put32(h + 20, 2);
+	expect_error(h, 25 + 8, DDK_EFORMAT, "truncated values");
+	put32(h + 4, 7);
+	expect_error(h, 40, DDK_EFORMAT, "unsupported stream version");
+	put32(h + 4, 1);
+	put32(h + 8, 100000);
+	expect_error(h, 40, DDK_EFORMAT, "key length");
+	put32(h + 8, 0);
+	expect_error(h, 40, DDK_EFORMAT, "key length");
+	expect_error(good, 10, DDK_EFORMAT, "truncated header");
+	expect_error(good, len - 1, DDK_EFORMAT, "record 3 (key k2)");
+	free(good);
+}
+END_TEST
+
+START_TEST(corrupt_text_lines)
+{
+	expect_text("a\tb\t1\t2\t1\n", DDK_EFORMAT, "fewer values");
+	expect_text("a\tb\t1\t1\t1\t2\n", DDK_EFORMAT, "more values");
+	expect_text("a\tb\t1\t2\t1\tx\n", DDK_EFORMAT, "not a number");
+	expect_text("a\tb\t1\n", DDK_EFORMAT, "fewer than 4 fields");
+	expect_text("a\tb\t-1\t2\t1\t1\n", DDK_EFORMAT, "counts");
+	expect_text("\tb\t1\t1\t1\n", DDK_EFORMAT, "empty key");
+	expect_text("ok\t\t1\t1\t1\nz\t\t1\t1\t\n", DDK_EFORMAT,
+	             "line 2 (key z)");
+	expect_error("a\0b", 3, DDK_EFORMAT, "neither");
+}
+END_TEST
+
+START_TEST(names_are_checked)
+{
+	ddk_record r;
+	char big[DDK_KEY_MAX + 2];
+
+	ddk_record_init(&r);
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(ddk_record_set(&r, big, "", 1, 1, NULL), DDK_ERANGE);
+	ck_assert_int_eq(ddk_record_set(&r, "a\tb", "", 1, 1, NULL),
+	                 DDK_EINVAL);
+	ck_assert_int_eq(ddk_record_set(&r, "", "", 1, 1, NULL), DDK_EINVAL);
+	ck_assert_int_eq(ddk_record_set(&r, "a", "x\ny", 1, 1, NULL),
+	                 DDK_EINVAL);
+	ck_assert_int_eq(ddk_record_set(&r, "a", "", 1 << 14, 1 << 14, NULL),
+	                 DDK_ERANGE);
+	ddk_record_free(&r);
+}
+END_TEST
+
+static Suite *stream_suite(void)
+{
+	Suite *s = suite_create("stream");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, binary_text_binary_is_identical);
+	tcase_add_test(tc, concatenated_streams_read_as_one);
+	tcase_add_test(tc, text_form_fields);
+	tcase_add_test(tc, corrupt_binary_headers);
+	tcase_add_test(tc, corrupt_text_lines);
+	tcase_add_test(tc, names_are_checked);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+DDK_CHECK_MAIN(stream_suite)

@@ -1,0 +1,136 @@
+#!/bin/sh
+# ddk-pool against independent NumPy computations of the same maps, and the
+# NumPy reader printed in ddk-stream(5).
+. "$(dirname "$0")/lib.sh"
+D=$T/data-samples
+P=$B/ddk-pool
+if ! "$PY" -c 'import numpy' 2>/dev/null; then
+	echo "pool.sh: no numpy for $PY"; exit 77
+fi
+
+# The reader from the man page, as a module.
+sed -n '/numpy-reader-begin/,/numpy-reader-end/p' "$T/man/ddk-stream.5" |
+	sed -e '/^\./d' -e 's/\\e/\\/g' >"$W/ddkstream.py"
+export PYTHONPATH=$W
+
+# 1. Sound: 8 kHz WAV, -l 24000 -u 8 -p 30, against a NumPy recipe.
+"$P" -q -l 24000 -u 8 -p 30 --manifest "$D/speech8k/manifest.tsv" \
+	>"$W/speech.ddk" || fail "pool speech"
+"$PY" - "$D/speech8k" "$W/speech.ddk" <<'PYEOF' || fail "speech maps differ"
+import sys, wave, numpy as np, ddkstream
+folder, stream = sys.argv[1], sys.argv[2]
+manifest = [l.rstrip("\n").split("\t") for l in open(folder + "/manifest.tsv")]
+recs = list(ddkstream.read_records(open(stream, "rb")))
+assert len(recs) == len(manifest), (len(recs), len(manifest))
+worst = 0.0
+for (path, label), (key, lab, x) in zip(manifest, recs):
+    w = wave.open(folder + "/" + path)
+    raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    s = (raw.astype(np.float64) / 32768.0).reshape(-1, w.getnchannels())
+    s = s.mean(axis=1)[:24000]
+    s = np.concatenate([s, np.zeros(24000 - len(s))])
+    m = s.reshape(8, 3000).reshape(8, 100, 30).mean(axis=2)
+    lo, hi = m.min(axis=1, keepdims=True), m.max(axis=1, keepdims=True)
+    m = np.where(hi > lo, (m - lo) / np.where(hi > lo, hi - lo, 1), 0)
+    assert key == path and lab == label and x.shape == (8, 100), key
+    worst = max(worst, float(np.abs(x - m).max()))
+print("speech: largest difference %.3g" % worst)
+sys.exit(0 if worst <= 1e-6 else 1)
+PYEOF
+
+# 2. Fashion-MNIST: every value is pixel/255, labels from the label file.
+F=/usr/share/datasets/fashion-mnist
+if [ -f $F/t10k-images-idx3-ubyte.gz ]; then
+	"$P" -q --idx $F/t10k-images-idx3-ubyte.gz \
+		--labels $F/t10k-labels-idx1-ubyte.gz >"$W/fm.ddk" ||
+		fail "pool fashion-mnist"
+	"$PY" - $F "$W/fm.ddk" <<'PYEOF' || fail "fashion-mnist maps differ"
+import sys, gzip, numpy as np, ddkstream
+f, stream = sys.argv[1], sys.argv[2]
+img = np.frombuffer(gzip.open(f + "/t10k-images-idx3-ubyte.gz").read()[16:],
+                    dtype=np.uint8).reshape(-1, 28, 28)
+lab = np.frombuffer(gzip.open(f + "/t10k-labels-idx1-ubyte.gz").read()[8:],
+                    dtype=np.uint8)
+n = 0
+for i, (key, label, x) in enumerate(ddkstream.read_records(open(stream, "rb"))):
+    want = (img[i] / 255.0).astype(np.float32)
+    assert x.shape == (28, 28) and (x == want).all(), key
+    assert label == str(lab[i]) and key == "t10k-images-idx3-ubyte.gz#%d" % i
+    n += 1
+assert n == 10000, n
+print("fashion-mnist: %d records of 28 x 28, exact" % n)
+PYEOF
+else
+	echo "pool.sh: $F absent, full Fashion-MNIST check skipped"
+fi
+
+# 3. The text form holds the same numbers as the binary form, and -o
+#    writes what stdout would have.
+I=$D/fashion-mnist/images-idx3-ubyte.gz
+L=$D/fashion-mnist/labels-idx1-ubyte.gz
+"$P" -q --idx "$I" --labels "$L" -p 2 --pool-op max >"$W/a.ddk"
+"$P" -q --idx "$I" --labels "$L" -p 2 --pool-op max -o "$W/b.ddk"
+cmp -s "$W/a.ddk" "$W/b.ddk" || fail "-o differs from stdout"
+"$P" -q --idx "$I" --labels "$L" -p 2 --pool-op max --tsv >"$W/a.tsv"
+"$PY" - "$W/a.ddk" "$W/a.tsv" <<'PYEOF' || fail "text and binary differ"
+import sys, numpy as np, ddkstream
+recs = list(ddkstream.read_records(open(sys.argv[1], "rb")))
+lines = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
+assert len(recs) == len(lines) == 200
+for (key, label, x), f in zip(recs, lines):
+    assert f[:4] == [key, label, "28", "14"], f[:4]
+    assert (np.array(f[4:], dtype=np.float32) == x.ravel()).all(), key
+PYEOF
+
+# 4. NumPy arrays: uint8 2-D, float32 3-D, float64 4-D, with labels.
+"$PY" - "$W" <<'PYEOF' || fail "writing .npy files"
+import sys, numpy as np
+w = sys.argv[1]
+r = np.random.default_rng(1)
+np.save(w + "/u8.npy", r.integers(0, 256, (5, 12), dtype=np.uint8))
+np.save(w + "/f4.npy", r.random((3, 2, 12), dtype=np.float32))
+np.save(w + "/f8.npy", r.random((2, 2, 3, 12)))
+np.save(w + "/lab.npy", np.array([4, 3, 2], dtype=np.int64))
+PYEOF
+"$P" -q --npy "$W/u8.npy" -p 3 --pool-op rms >"$W/u8.ddk" || fail "u8.npy"
+"$P" -q --npy "$W/f4.npy" --labels "$W/lab.npy" -p 4 >"$W/f4.ddk" ||
+	fail "f4.npy"
+"$P" -q --npy "$W/f8.npy" -l 10 -p 5 --normalize row >"$W/f8.ddk" ||
+	fail "f8.npy"
+"$PY" - "$W" <<'PYEOF' || fail ".npy maps differ"
+import sys, numpy as np, ddkstream
+w = sys.argv[1]
+def recs(name):
+    return list(ddkstream.read_records(open(w + "/" + name, "rb")))
+u8 = np.load(w + "/u8.npy").astype(np.float64)
+for i, (k, l, x) in enumerate(recs("u8.ddk")):
+    want = np.sqrt((u8[i].reshape(4, 3) ** 2).mean(axis=1)) / 255
+    assert x.shape == (1, 4) and np.abs(x[0] - want).max() < 1e-6, k
+f4 = np.load(w + "/f4.npy").astype(np.float64)
+r = recs("f4.ddk")
+assert [l for k, l, x in r] == ["4", "3", "2"]
+for i, (k, l, x) in enumerate(r):
+    assert k == "f4.npy#%d" % i and x.shape == (2, 3)
+    assert np.abs(x - f4[i].reshape(2, 3, 4).mean(axis=2)).max() < 1e-6
+f8 = np.load(w + "/f8.npy")
+for i, (k, l, x) in enumerate(recs("f8.ddk")):
+    m = f8[i].reshape(6, 12)[:, :10].reshape(6, 2, 5).mean(axis=2)
+    lo, hi = m.min(axis=1, keepdims=True), m.max(axis=1, keepdims=True)
+    assert x.shape == (6, 2) and np.abs(x - (m - lo) / (hi - lo)).max() < 1e-6
+PYEOF
+
+# 5. Windows: keys path#k, whole windows only; stdin reads a sound too.
+"$P" -q --window 4000 --hop 2000 -p 40 "$D/speech8k/fr-a-10.wav" --tsv |
+	cut -f 1,3,4 >"$W/win"
+printf '%s\n' 0 1 2 3 4 | sed "s|.*|$D/speech8k/fr-a-10.wav#&	1	100|" \
+	>"$W/win.want"
+cmp -s "$W/win" "$W/win.want" || fail "window keys: $(cat "$W/win")"
+"$P" -q -p 40 "$D/speech8k/de-b.wav" --tsv | cut -f 3- >"$W/file"
+"$P" -q -p 40 <"$D/speech8k/de-b.wav" --tsv | cut -f 3- >"$W/stdin"
+cmp -s "$W/file" "$W/stdin" || fail "stdin sound differs from the file"
+
+# 6. Ogg Vorbis through libsndfile, with a label for named files.
+"$P" -q -l 48000 -u 8 -p 60 --label fr --tsv \
+	"$D/klettres/fr/a-0.ogg" | cut -f 2-4 >"$W/ogg"
+[ "$(cat "$W/ogg")" = "fr	8	100" ] || fail "ogg: $(cat "$W/ogg")"
+finish
