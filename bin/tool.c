@@ -27,6 +27,7 @@ static void remove_tmp(void)
 {
 	if (out_tmp) {
 		unlink(out_tmp);
+		free(out_tmp);
 		out_tmp = NULL;
 	}
 }
