@@ -78,7 +78,7 @@ $(O)/tests/check_%: $(O)/tests/check_%.o $(TEST_SUPPORT_OBJ) $(LIBDDK)
 
 # Every unit test binary and every script in tests/tools, counted together.
 check: all $(UNITS)
-	@DDK_BIN=$(TOOLDIR) DDK_TOP=$(CURDIR) PYTHON=$(PYTHON) \
+	@DDK_BIN=$(TOOLDIR) DDK_TOP=$(CURDIR) DDK_O=$(O) PYTHON=$(PYTHON) \
 		sh tests/run-all.sh $(UNITS) $(sort $(wildcard tests/tools/*.sh))
 
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer \
