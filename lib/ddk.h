@@ -10,6 +10,10 @@
 #include "ddk_pool.h"
 #include "ddk_kinetics.h"
 #include "ddk_lsq.h"
+#include "ddk_fit.h"
+#include "ddk_nn.h"
+#include "ddk_train.h"
+#include "ddk_model.h"
 
 
 #endif
