@@ -9,6 +9,7 @@
 #include "ddk_stream.h"
 #include "ddk_pool.h"
 #include "ddk_kinetics.h"
+#include "ddk_png.h"
 #include "ddk_lsq.h"
 #include "ddk_fit.h"
 #include "ddk_nn.h"

@@ -35,14 +35,15 @@
  *
  * Ownership.  Callers own every buffer; nothing here allocates except
  * where noted, nothing prints, nothing keeps state between calls.
- * Errors.  The kinetics functions cannot fail; the device functions return
- * a ddk_status and fill ddk_err.
+ * Errors.  The kinetics functions cannot fail; the device and table
+ * functions return a ddk_status and fill ddk_err.
  */
 #ifndef DDK_KINETICS_H
 #define DDK_KINETICS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "ddk_base.h"
 #include "ddk_rng.h"
 
@@ -194,5 +195,27 @@ double ddk_device_pulse_fixed(const ddk_device *dev, double u,
 ddk_status ddk_device_map(const ddk_device *dev, const ddk_pulses *p,
                           const float *x, size_t rows, size_t T,
                           ddk_rng *rng, float *g, ddk_err *err);
+
+/*
+ * Tables of fitted pairs, as ddk-fit writes them: TSV with a header line
+ * naming the columns (key, alpha and beta must be among them, in any
+ * order; others are ignored), then one row per key.  Lines starting with
+ * '#' and empty lines are skipped.  Loading fails with DDK_EFORMAT naming
+ * the line (a missing column, a number that does not parse or is not
+ * finite, a repeated key, no rows at all) or DDK_ENOMEM.
+ * ddk_pair_table_find looks a key up; a table of a single row gives that
+ * row for every key.  It returns 0 when found, -1 otherwise.
+ */
+typedef struct ddk_pair_table ddk_pair_table;
+
+ddk_status ddk_pair_table_load(FILE *f, const char *name,
+                               ddk_pair_table **out, ddk_err *err);
+size_t ddk_pair_table_size(const ddk_pair_table *t);
+/* Row i (0-based) in key order. */
+void ddk_pair_table_row(const ddk_pair_table *t, size_t i,
+                        const char **key, double *alpha, double *beta);
+int ddk_pair_table_find(const ddk_pair_table *t, const char *key,
+                        double *alpha, double *beta);
+void ddk_pair_table_free(ddk_pair_table **t);
 
 #endif
