@@ -27,7 +27,9 @@ struct ddk_lsq {
 	double *x, *f, *J, *g;    /* n, m, m*n, n: the current point */
 	double *x_new, *f_new;    /* n, m: the trial point */
 	double *f_fd;             /* m: residuals for finite differences */
-	double *A;                /* (m+n)*n column-major: augmented J_h */
+	double *A;                /* m*n column-major: J_h, then its QR */
+	double *S;                /* 2n*n column-major: [R; diag(sqrt c)] */
+	double *qtf;              /* n: (Q'f)(0..n-1) */
 	double *V;                /* n*n column-major: right singular vecs */
 	double *sv, *uf;          /* n: singular values, U'[f; 0] */
 	double *v, *dv, *d;       /* n: Coleman-Li scaling */
@@ -36,7 +38,7 @@ struct ddk_lsq {
 	double *r, *r_h;          /* n: reflected step */
 	double *a, *a_h;          /* n: scaled steepest-descent step */
 	double *step, *step_h;    /* n: the chosen step */
-	double *tmp1, *tmp2;      /* m: products J_h s */
+	double *tmp1, *tmp2;      /* m + n: scratch */
 
 	double cost, radius, lambda, gnorm;
 	size_t iteration, nfev, njev, max_eval;
@@ -95,7 +97,7 @@ ddk_lsq *ddk_lsq_alloc(size_t m_max, size_t n_max)
 	if (m == 0 || n == 0 || m > ((size_t)1 << 40) / n)
 		return NULL;
 	w = calloc(1, sizeof *w);
-	total = 19 * n + 6 * m + m * n + (m + n) * n + n * n;
+	total = 22 * n + 6 * m + 2 * m * n + 3 * n * n;
 	buf = malloc(total * sizeof *buf);
 	if (!w || !buf) {
 		free(w);
@@ -114,7 +116,9 @@ ddk_lsq *ddk_lsq_alloc(size_t m_max, size_t n_max)
 	w->x_new = q; q += n;
 	w->f_new = q; q += m;
 	w->f_fd = q; q += m;
-	w->A = q; q += (m + n) * n;
+	w->A = q; q += m * n;
+	w->S = q; q += 2 * n * n;
+	w->qtf = q; q += n;
 	w->V = q; q += n * n;
 	w->sv = q; q += n;
 	w->uf = q; q += n;
@@ -131,7 +135,7 @@ ddk_lsq *ddk_lsq_alloc(size_t m_max, size_t n_max)
 	w->a_h = q; q += n;
 	w->step = q; q += n;
 	w->step_h = q; q += n;
-	w->tmp1 = q; q += m;
+	w->tmp1 = q; q += m + n;
 	w->tmp2 = q;
 	w->m_max = m;
 	w->n_max = n;
@@ -160,9 +164,13 @@ static double dot(const double *a, const double *b, size_t n)
 
 static double norm2(const double *a, size_t n)
 {
-	double big = 0, s = 0;
+	double big = 0, s = dot(a, a, n);
 
-	/* scaled, so that huge residuals do not overflow the sum */
+	/* The plain sum, unless it overflowed or underflowed: then again,
+	 * scaled by the largest entry. */
+	if (s > DBL_MIN && s < DBL_MAX)
+		return sqrt(s);
+	s = 0;
 	for (size_t i = 0; i < n; i++)
 		if (fabs(a[i]) > big)
 			big = fabs(a[i]);
@@ -234,15 +242,17 @@ static int eval_jacobian(ddk_lsq *w)
 	} else if (!fd_jacobian(w)) {
 		return 1;
 	}
-	if (!all_finite(w->J, m * n))
-		return 1;
 
+	/* g = J'f; any non-finite J entry makes g non-finite too. */
 	for (size_t j = 0; j < n; j++)
 		w->g[j] = 0;
-	for (size_t i = 0; i < m; i++)
+	for (size_t i = 0; i < m; i++) {
+		const double *row = w->J + i * n;
+
 		for (size_t j = 0; j < n; j++)
-			w->g[j] += w->J[i * n + j] * w->f[i];
-	return 0;
+			w->g[j] += row[j] * w->f[i];
+	}
+	return all_finite(w->g, n) ? 0 : 1;
 }
 
 /* ---- Coleman-Li scaling --------------------------------------------- */
@@ -272,23 +282,96 @@ static void scaling(ddk_lsq *w)
 
 /* ---- the exact trust-region subproblem ------------------------------- */
 
+/* Rotate columns aj, ak (and V's vj, vk) to be orthogonal; 0 when they
+ * already were to rounding. */
+static int jacobi_pair(double *aj, double *ak, size_t rows, double *vj,
+                       double *vk, size_t n)
+{
+	double al = dot(aj, aj, rows), be = dot(ak, ak, rows);
+	double ga = dot(aj, ak, rows), zeta, t, cs, sn;
+
+	if (ga == 0 || fabs(ga) <= DBL_EPSILON * sqrt(al * be))
+		return 0;
+	zeta = (be - al) / (2 * ga);
+	t = (zeta >= 0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1 + zeta * zeta));
+	cs = 1 / sqrt(1 + t * t);
+	sn = cs * t;
+	for (size_t i = 0; i < rows; i++) {
+		double u = aj[i], z = ak[i];
+
+		aj[i] = cs * u - sn * z;
+		ak[i] = sn * u + cs * z;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double u = vj[i], z = vk[i];
+
+		vj[i] = cs * u - sn * z;
+		vk[i] = sn * u + cs * z;
+	}
+	return 1;
+}
+
 /*
- * One-sided Jacobi SVD of the augmented matrix A = [J_h; diag(sqrt c)]
- * ((m+n) x n): rotate column pairs until all are orthogonal, then
- * A V = U S.  Leaves sv and uf = U'[f; 0].
+ * Householder QR of J_h (m x n, built column-major in A) with Q' applied
+ * to f: afterwards R is A's upper triangle and qtf = (Q'f)(0..n-1).  The
+ * rest of Q'f is orthogonal to every step, so the subproblem needs only
+ * R and qtf.
+ */
+static void qr_jh(ddk_lsq *w)
+{
+	size_t m = w->m, n = w->n, k_end = m < n ? m : n;
+	double *A = w->A, *b = w->tmp1;
+
+	for (size_t j = 0; j < n; j++)
+		for (size_t i = 0; i < m; i++)
+			A[j * m + i] = w->J[i * n + j] * w->d[j];
+	memcpy(b, w->f, m * sizeof *b);
+
+	for (size_t k = 0; k < k_end; k++) {
+		double *a = A + k * m, sigma, vnorm2;
+
+		/* v = a(k..) + sign(a_k) |a(k..)| e_k, kept in place */
+		sigma = norm2(a + k, m - k);
+		if (sigma == 0)
+			continue;
+		if (a[k] < 0)
+			sigma = -sigma;
+		a[k] += sigma;
+		vnorm2 = sigma * a[k];   /* v'v / 2 */
+		for (size_t j = k + 1; j <= n; j++) {
+			double *c = j < n ? A + j * m : b;
+			double t = dot(a + k, c + k, m - k) / vnorm2;
+
+			for (size_t i = k; i < m; i++)
+				c[i] -= t * a[i];
+		}
+		a[k] = -sigma;           /* R(k, k); the tail is scratch */
+	}
+	for (size_t i = 0; i < n; i++)
+		w->uf[i] = i < m ? b[i] : 0;
+}
+
+/*
+ * SVD of the augmented matrix [J_h; diag(sqrt c)] through the small
+ * matrix S = [R; diag(sqrt c)] (2n x n), which has the same singular
+ * values and right vectors: one-sided Jacobi rotates column pairs of S
+ * until all are orthogonal, then S V = U diag(sv).  Leaves sv, V and
+ * uf = U'[qtf; 0].
  */
 static void augmented_svd(ddk_lsq *w)
 {
-	size_t m = w->m, n = w->n, rows = m + n;
-	double *A = w->A, *V = w->V;
+	size_t m = w->m, n = w->n, rows = 2 * n;
+	double *S = w->S, *V = w->V, *qtf = w->qtf;
 
+	qr_jh(w);
+	memcpy(qtf, w->uf, n * sizeof *qtf);
 	for (size_t j = 0; j < n; j++) {
-		double *col = A + j * rows;
+		double *col = S + j * rows;
 
-		for (size_t i = 0; i < m; i++)
-			col[i] = w->J[i * n + j] * w->d[j];
 		for (size_t i = 0; i < n; i++)
-			col[m + i] = i == j ? sqrt(w->c[j]) : 0;
+			col[i] = i <= j && i < m ? w->A[j * m + i] : 0;
+		for (size_t i = 0; i < n; i++)
+			col[n + i] = i == j ? sqrt(w->c[j]) : 0;
 		for (size_t i = 0; i < n; i++)
 			V[j * n + i] = i == j;
 	}
@@ -296,49 +379,21 @@ static void augmented_svd(ddk_lsq *w)
 	for (int sweep = 0; sweep < 60; sweep++) {
 		int rotated = 0;
 
-		for (size_t j = 0; j + 1 < n; j++) {
-			for (size_t k = j + 1; k < n; k++) {
-				double *aj = A + j * rows, *ak = A + k * rows;
-				double al = dot(aj, aj, rows);
-				double be = dot(ak, ak, rows);
-				double ga = dot(aj, ak, rows);
-				double zeta, t, cs, sn;
-
-				if (ga == 0 || fabs(ga) <= DBL_EPSILON *
-				    sqrt(al * be))
-					continue;
-				rotated = 1;
-				zeta = (be - al) / (2 * ga);
-				t = (zeta >= 0 ? 1.0 : -1.0) /
-				    (fabs(zeta) + sqrt(1 + zeta * zeta));
-				cs = 1 / sqrt(1 + t * t);
-				sn = cs * t;
-				for (size_t i = 0; i < rows; i++) {
-					double u = aj[i], z = ak[i];
-
-					aj[i] = cs * u - sn * z;
-					ak[i] = sn * u + cs * z;
-				}
-				aj = V + j * n;
-				ak = V + k * n;
-				for (size_t i = 0; i < n; i++) {
-					double u = aj[i], z = ak[i];
-
-					aj[i] = cs * u - sn * z;
-					ak[i] = sn * u + cs * z;
-				}
-			}
-		}
+		for (size_t j = 0; j + 1 < n; j++)
+			for (size_t k = j + 1; k < n; k++)
+				rotated |= jacobi_pair(S + j * rows,
+				                       S + k * rows, rows,
+				                       V + j * n, V + k * n, n);
 		if (!rotated)
 			break;
 	}
 
-	/* U's columns are A's over the singular values. */
+	/* U's columns are S's over the singular values. */
 	for (size_t j = 0; j < n; j++) {
-		double s = norm2(A + j * rows, rows);
+		double s = norm2(S + j * rows, rows);
 
 		w->sv[j] = s;
-		w->uf[j] = s > 0 ? dot(A + j * rows, w->f, m) / s : 0;
+		w->uf[j] = s > 0 ? dot(S + j * rows, qtf, n) / s : 0;
 	}
 }
 
@@ -433,30 +488,24 @@ static void solve_subproblem(ddk_lsq *w)
 
 /* ---- the quadratic model along lines -------------------------------- */
 
-/* tmp = J_h s = J (d .* s). */
-static void jh_times(const ddk_lsq *w, const double *s_h, double *tmp)
+/*
+ * The model's curvature term through the SVD: s'(J_h'J_h + diag c)s =
+ * |S s|^2 = sum_j (sv_j v_j's)^2, so the model costs O(n^2), not O(mn).
+ * u[j] = sv_j v_j's.
+ */
+static void sv_project(const ddk_lsq *w, const double *s_h, double *u)
 {
-	size_t m = w->m, n = w->n;
-
-	for (size_t i = 0; i < m; i++) {
-		double t = 0;
-
-		for (size_t j = 0; j < n; j++)
-			t += w->J[i * n + j] * w->d[j] * s_h[j];
-		tmp[i] = t;
-	}
+	for (size_t j = 0; j < w->n; j++)
+		u[j] = w->sv[j] * dot(w->V + j * w->n, s_h, w->n);
 }
 
 /* q(s_h) of the scaled model. */
 static double model_value(const ddk_lsq *w, const double *s_h)
 {
-	double q = 0;
+	double *u = w->tmp1;
 
-	jh_times(w, s_h, w->tmp1);
-	q = dot(w->tmp1, w->tmp1, w->m);
-	for (size_t j = 0; j < w->n; j++)
-		q += w->c[j] * s_h[j] * s_h[j];
-	return 0.5 * q + dot(w->g_h, s_h, w->n);
+	sv_project(w, s_h, u);
+	return 0.5 * dot(u, u, w->n) + dot(w->g_h, s_h, w->n);
 }
 
 /* q(s0 + t s) = qa t^2 + qb t + q(s0); s0 may be NULL (zero). */
@@ -464,21 +513,15 @@ static void model_line(const ddk_lsq *w, const double *s0, const double *s,
                        double *qa, double *qb)
 {
 	size_t n = w->n;
-	double a, b;
+	double *u = w->tmp1, *u0 = w->tmp2;
 
-	jh_times(w, s, w->tmp2);
-	a = dot(w->tmp2, w->tmp2, w->m);
-	b = dot(w->g_h, s, n);
-	for (size_t j = 0; j < n; j++)
-		a += w->c[j] * s[j] * s[j];
+	sv_project(w, s, u);
+	*qa = 0.5 * dot(u, u, n);
+	*qb = dot(w->g_h, s, n);
 	if (s0) {
-		jh_times(w, s0, w->tmp1);
-		b += dot(w->tmp1, w->tmp2, w->m);
-		for (size_t j = 0; j < n; j++)
-			b += w->c[j] * s0[j] * s[j];
+		sv_project(w, s0, u0);
+		*qb += dot(u0, u, n);
 	}
-	*qa = 0.5 * a;
-	*qb = b;
 }
 
 /* Minimise qa t^2 + qb t over [tl, tu]: returns t, *val the value. */
