@@ -1,0 +1,366 @@
+/*
+ * ddk-infer - classify input maps with a trained model.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tool.h"
+
+static const char usage[] =
+"usage: ddk-infer -m MODEL [OPTIONS] [FILE...]\n"
+"Classify input maps; write 'key label predicted p_<class>...' (TSV).\n"
+"  -m, --model FILE       the trained model (ddk-train)\n"
+"      --report FILE      per-class precision, recall and the confusion\n"
+"                         matrix (TSV)\n"
+"      --vote SEP         one majority vote per group of records whose\n"
+"                         keys agree up to the last SEP: write the group\n"
+"                         table instead of the record table\n"
+"      --summary          print the model's parameters and operations\n"
+"                         (TSV) and exit\n"
+"      --batch N          records per batch (default 256)\n"
+"  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
+"  -q, --quiet            no progress on stderr\n"
+"      --help, --version\n";
+
+static struct {
+	const char *model, *report, *vote, *out;
+	size_t batch;
+	int summary;
+} opt = { .batch = 256 };
+
+static ddk_model *model;
+static FILE *out;
+static size_t C;
+static uint64_t *conf;          /* C x C: true class, predicted */
+static uint64_t n_total, n_labelled, n_right;
+
+typedef struct group {
+	char *name, *label;
+	uint64_t records, *votes;
+	double *psum;
+} group;
+
+static group *groups;
+static size_t n_groups, cap_groups;
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		tool_die("out of memory");
+	return p;
+}
+
+static char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (!p)
+		tool_die("out of memory");
+	return p;
+}
+
+static int class_index(const char *label)
+{
+	for (size_t c = 0; c < C; c++)
+		if (strcmp(model->classes[c], label) == 0)
+			return (int)c;
+	return -1;
+}
+
+static size_t argmax(const float *p, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t c = 1; c < n; c++)
+		if (p[c] > p[best])
+			best = c;
+	return best;
+}
+
+/* The group a key belongs to (found by a linear search from the end,
+ * since a group's records usually come together). */
+static group *group_of(const char *key, const char *label)
+{
+	const char *sep = NULL;
+	size_t len;
+
+	for (const char *p = key; (p = strstr(p, opt.vote)); p++)
+		sep = p;
+	len = sep ? (size_t)(sep - key) : strlen(key);
+	for (size_t g = n_groups; g-- > 0;)
+		if (strlen(groups[g].name) == len &&
+		    memcmp(groups[g].name, key, len) == 0)
+			return &groups[g];
+	if (n_groups == cap_groups) {
+		cap_groups = cap_groups ? 2 * cap_groups : 64;
+		groups = realloc(groups, cap_groups * sizeof *groups);
+		if (!groups)
+			tool_die("out of memory");
+	}
+
+	group *g = &groups[n_groups++];
+
+	g->name = xstrndup(key, len);
+	g->label = xstrndup(label, strlen(label));
+	g->records = 0;
+	g->votes = xcalloc(C, sizeof *g->votes);
+	g->psum = xcalloc(C, sizeof *g->psum);
+	return g;
+}
+
+static void header(const char *first)
+{
+	fprintf(out, "%s\tlabel\tpredicted", first);
+	if (opt.vote)
+		fprintf(out, "\tvotes\trecords");
+	for (size_t c = 0; c < C; c++)
+		fprintf(out, "\tp_%s", model->classes[c]);
+	fputc('\n', out);
+}
+
+/* One classified record: count it, and print it or add its vote. */
+static void emit(const char *key, const char *label, const float *p)
+{
+	size_t pred = argmax(p, C);
+	int y = label[0] ? class_index(label) : -1;
+
+	n_total++;
+	if (label[0]) {
+		n_labelled++;
+		n_right += y == (int)pred;
+		if (y >= 0)
+			conf[(size_t)y * C + pred]++;
+	}
+	if (opt.vote) {
+		group *g = group_of(key, label);
+
+		g->records++;
+		g->votes[pred]++;
+		for (size_t c = 0; c < C; c++)
+			g->psum[c] += p[c];
+		return;
+	}
+	fprintf(out, "%s\t%s\t%s", key, label, model->classes[pred]);
+	for (size_t c = 0; c < C; c++)
+		fprintf(out, "\t%.6g", (double)p[c]);
+	fputc('\n', out);
+}
+
+/* Majority vote; a tie goes to the larger summed probability. */
+static void emit_groups(void)
+{
+	uint64_t right = 0, labelled = 0;
+
+	for (size_t i = 0; i < n_groups; i++) {
+		group *g = &groups[i];
+		size_t best = 0;
+
+		for (size_t c = 1; c < C; c++)
+			if (g->votes[c] > g->votes[best] ||
+			    (g->votes[c] == g->votes[best] &&
+			     g->psum[c] > g->psum[best]))
+				best = c;
+		fprintf(out, "%s\t%s\t%s\t%llu\t%llu", g->name, g->label,
+		        model->classes[best],
+		        (unsigned long long)g->votes[best],
+		        (unsigned long long)g->records);
+		for (size_t c = 0; c < C; c++)
+			fprintf(out, "\t%.6g", g->psum[c] / (double)g->records);
+		fputc('\n', out);
+		if (g->label[0]) {
+			labelled++;
+			right += strcmp(g->label, model->classes[best]) == 0;
+		}
+		free(g->name);
+		free(g->label);
+		free(g->votes);
+		free(g->psum);
+	}
+	free(groups);
+	if (labelled)
+		tool_warn("vote accuracy %.6f (%llu/%llu groups)",
+		          (double)right / (double)labelled,
+		          (unsigned long long)right,
+		          (unsigned long long)labelled);
+}
+
+static void write_report(void)
+{
+	char *text;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	ddk_err err;
+
+	if (!f)
+		tool_die("out of memory");
+	fprintf(f, "class\trecords\tpredicted\tprecision\trecall");
+	for (size_t c = 0; c < C; c++)
+		fprintf(f, "\t%s", model->classes[c]);
+	fputc('\n', f);
+	for (size_t y = 0; y < C; y++) {
+		uint64_t row = 0, col = 0, hit = conf[y * C + y];
+
+		for (size_t c = 0; c < C; c++) {
+			row += conf[y * C + c];
+			col += conf[c * C + y];
+		}
+		fprintf(f, "%s\t%llu\t%llu", model->classes[y],
+		        (unsigned long long)row, (unsigned long long)col);
+		fprintf(f, col ? "\t%.6f" : "\tnan", (double)hit / (double)col);
+		fprintf(f, row ? "\t%.6f" : "\tnan", (double)hit / (double)row);
+		for (size_t c = 0; c < C; c++)
+			fprintf(f, "\t%llu",
+			        (unsigned long long)conf[y * C + c]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0)
+		tool_die("out of memory");
+	if (ddk_write_atomic(opt.report, text, len, &err))
+		tool_die("%s", err.msg);
+	free(text);
+}
+
+static void run(int argc, char **argv)
+{
+	ddk_net *net = model->net;
+	size_t B = opt.batch, n_in = net->n_in, nb = 0;
+	float *x = xcalloc(B * n_in, sizeof *x);
+	float *probs = xcalloc(B * C, sizeof *probs);
+	char **keys = xcalloc(B, sizeof *keys), **labels = xcalloc(B,
+	                                                          sizeof *labels);
+	tool_records it;
+	ddk_record rec;
+	int more = 1;
+
+	ddk_record_init(&rec);
+	tool_records_begin(&it, argc, argv);
+	while (more) {
+		more = tool_records_next(&it, &rec);
+		if (more) {
+			if (rec.rows != net->cfg.rows ||
+			    rec.cols != net->cfg.cols)
+				tool_die("%s: record %llu (key %s): map of "
+				         "%ux%u, the model takes %ux%u", it.name,
+				         (unsigned long long)ddk_reader_count(
+				                 it.rd), rec.key, rec.rows,
+				         rec.cols, net->cfg.rows, net->cfg.cols);
+			for (size_t i = 0; i < n_in; i++)
+				if (!isfinite(rec.v[i]))
+					tool_die("%s: record %llu (key %s): "
+					         "value %zu is not finite", it.name,
+					         (unsigned long long)
+					         ddk_reader_count(it.rd), rec.key,
+					         i + 1);
+			memcpy(x + nb * n_in, rec.v, n_in * sizeof *x);
+			keys[nb] = xstrndup(rec.key, strlen(rec.key));
+			labels[nb++] = xstrndup(rec.label, strlen(rec.label));
+		}
+		if (nb == B || (!more && nb)) {
+			ddk_net_predict(net, x, nb, probs);
+			for (size_t k = 0; k < nb; k++) {
+				emit(keys[k], labels[k], probs + k * C);
+				free(keys[k]);
+				free(labels[k]);
+			}
+			nb = 0;
+			tool_progress("records", n_total, 0);
+		}
+	}
+	tool_records_end(&it);
+	ddk_record_free(&rec);
+	free(x);
+	free(probs);
+	free(keys);
+	free(labels);
+}
+
+static int parse(int argc, char **argv)
+{
+	enum { REPORT = 256, VOTE, SUMMARY, BATCH, HELP, VERSION };
+	static const struct option lo[] = {
+		{ "model", 1, 0, 'm' }, { "report", 1, 0, REPORT },
+		{ "vote", 1, 0, VOTE }, { "summary", 0, 0, SUMMARY },
+		{ "batch", 1, 0, BATCH }, { "output", 1, 0, 'o' },
+		{ "quiet", 0, 0, 'q' }, { "help", 0, 0, HELP },
+		{ "version", 0, 0, VERSION }, { 0, 0, 0, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:o:q", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm': opt.model = optarg; break;
+		case REPORT: opt.report = optarg; break;
+		case VOTE: opt.vote = optarg; break;
+		case SUMMARY: opt.summary = 1; break;
+		case BATCH: opt.batch = (size_t)tool_long("--batch", optarg, 1,
+		                                          65536);
+			break;
+		case 'o': opt.out = optarg; break;
+		case 'q': tool_quiet = 1; break;
+		case HELP: tool_help();
+		case VERSION: tool_version();
+		default: tool_bad_option(argv);
+		}
+	}
+	if (!opt.model)
+		tool_usage_error("-m MODEL is required");
+	if (opt.vote && !opt.vote[0])
+		tool_usage_error("--vote: the separator is empty");
+	return optind;
+}
+
+static void print_summary(void)
+{
+	ddk_net_cost c;
+
+	ddk_net_cost_of(model->net, &c);
+	fprintf(out, "part\tparameters\toperations\n");
+	fprintf(out, "ddk\t%llu\t%llu\n", (unsigned long long)c.ddk_params,
+	        (unsigned long long)c.ddk_ops);
+	fprintf(out, "feature_norm\t0\t%llu\n",
+	        (unsigned long long)c.norm_ops);
+	fprintf(out, "classifier\t%llu\t%llu\n",
+	        (unsigned long long)c.clf_params,
+	        (unsigned long long)c.clf_macs);
+	fprintf(out, "total\t%llu\t%llu\n",
+	        (unsigned long long)(c.ddk_params + c.clf_params),
+	        (unsigned long long)(c.ddk_ops + c.norm_ops + c.clf_macs));
+}
+
+int main(int argc, char **argv)
+{
+	ddk_err err;
+	int first;
+
+	tool_init("ddk-infer", usage);
+	first = parse(argc, argv);
+	if (ddk_model_load(opt.model, opt.batch, &model, &err))
+		tool_die("%s", err.msg);
+	C = model->net->cfg.n_classes;
+	out = tool_out_open(opt.out);
+	if (opt.summary) {
+		print_summary();
+		tool_out_commit();
+		ddk_model_free(&model);
+		return 0;
+	}
+	conf = xcalloc(C * C, sizeof *conf);
+	header(opt.vote ? "group" : "key");
+	run(argc - first, argv + first);
+	if (opt.vote)
+		emit_groups();
+	if (n_labelled)
+		tool_warn("accuracy %.6f (%llu/%llu)",
+		          (double)n_right / (double)n_labelled,
+		          (unsigned long long)n_right,
+		          (unsigned long long)n_labelled);
+	if (opt.report)
+		write_report();
+	tool_out_commit();
+	free(conf);
+	ddk_model_free(&model);
+	return 0;
+}
