@@ -584,8 +584,11 @@ static void png_dir(void)
 {
 	struct stat st;
 
-	if (stat(opt.png, &st) == 0 && S_ISDIR(st.st_mode))
+	if (stat(opt.png, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			tool_die("%s: not a folder", opt.png);
 		return;
+	}
 	if (mkdir(opt.png, 0777) != 0)
 		tool_die("%s: %s", opt.png, strerror(errno));
 }

@@ -1,0 +1,158 @@
+#!/bin/sh
+# ddk-extract against a double-precision NumPy evaluation of the recurrence
+# (tests/tools/extract_ref.py), and its options: channels, models, ddk-fit
+# tables, noise and seeds, the device model, PNG pictures, atomic output.
+. "$(dirname "$0")/lib.sh"
+D=$T/data-samples
+X=$B/ddk-extract
+REF="$PY $T/tests/tools/extract_ref.py"
+if ! "$PY" -c 'import numpy' 2>/dev/null; then
+	echo "extract.sh: no numpy for $PY"; exit 77
+fi
+
+# Inputs: 200 Fashion-MNIST images (28 x 28) and 5 sounds (4 x 120).
+"$B/ddk-pool" -q --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" -o "$W/fm.ddk" ||
+	fail "pool images"
+"$B/ddk-pool" -q -l 24000 -u 4 -p 50 --manifest "$D/speech8k/manifest.tsv" \
+	-o "$W/sp.ddk" || fail "pool speech"
+cat "$W/fm.ddk" "$W/sp.ddk" >"$W/in.ddk"
+"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" >"$W/in.tsv"
+"$B/ddk-pool" -q --tsv -l 24000 -u 4 -p 50 \
+	--manifest "$D/speech8k/manifest.tsv" >>"$W/in.tsv"
+
+# 1. Stable pairs (beta^2 < 2 alpha), RESET and SET, to 1e-5.
+for ab in 0.3,0.2 0.05,0.3 0.01,0.14 1,1 0.5,0; do
+	a=${ab%,*} b=${ab#*,}
+	"$X" -q -a "$a" -b "$b" --tsv "$W/in.ddk" >"$W/out.tsv" ||
+		fail "extract -a $a -b $b"
+	$REF check "$W/in.tsv" "$W/out.tsv" --alpha "$a" --beta "$b" ||
+		fail "reset $a $b differs from the reference"
+	"$X" -q -a "$a" -b "$b" --set --tsv "$W/in.ddk" >"$W/out.tsv" ||
+		fail "extract --set -a $a -b $b"
+	$REF check "$W/in.tsv" "$W/out.tsv" --alpha "$a" --beta "$b" --set ||
+		fail "set $a $b differs from the reference"
+done
+
+# 2. Text input gives the same bytes as binary input.
+"$X" -q -a 0.3 -b 0.2 "$W/in.tsv" >"$W/a.ddk"
+"$X" -q -a 0.3 -b 0.2 <"$W/in.ddk" >"$W/b.ddk"
+cmp -s "$W/a.ddk" "$W/b.ddk" || fail "text and binary input differ"
+
+# 3. Unstable pairs: finite everywhere.
+for ab in 0.001,1 0,1 0.02,0.9; do
+	"$X" -q -a "${ab%,*}" -b "${ab#*,}" --tsv "$W/in.ddk" >"$W/out.tsv" ||
+		fail "extract unstable $ab"
+	$REF finite "$W/out.tsv" || fail "unstable $ab: not finite"
+done
+
+# 4. Three channels: 3U x T maps, channel by channel.
+"$X" -q -a 0.1,0.3,0.02 -b 0.2,0.1,0.15 --tsv "$W/in.ddk" >"$W/out.tsv"
+$REF check "$W/in.tsv" "$W/out.tsv" --alpha 0.1,0.3,0.02 \
+	--beta 0.2,0.1,0.15 || fail "channels differ from the reference"
+
+# 5. A ddk-fit table by key, and a table of one row for all.
+printf 'key\talpha\tbeta\tssr\titerations\tstatus\n' >"$W/fit.tsv"
+"$B/ddk-extract" -q -a 0 -b 0 --tsv "$W/in.ddk" | cut -f 1 |
+	awk '{ printf "%s\t%.4f\t%.4f\t0\t5\tok\n", $1, 0.05 + (NR % 7) / 20, 0.01 * (NR % 13) }' \
+	>>"$W/fit.tsv"
+"$X" -q --params "$W/fit.tsv" --tsv "$W/in.ddk" >"$W/out.tsv" ||
+	fail "extract --params"
+$REF check "$W/in.tsv" "$W/out.tsv" --params "$W/fit.tsv" ||
+	fail "--params differs from the reference"
+head -2 "$W/fit.tsv" >"$W/one.tsv"
+"$X" -q --params "$W/one.tsv" --tsv "$W/in.ddk" >"$W/out.tsv"
+$REF check "$W/in.tsv" "$W/out.tsv" --params "$W/one.tsv" ||
+	fail "--params with one row differs"
+
+# 6. Model files: shared pairs (SET, 2 channels) and a pair per row.
+cat >"$W/shared.json" <<'EOF'
+{"format": "ddk-model", "version": 1,
+ "ddk": {"mode": "set", "layout": "shared", "channels": 2,
+         "alpha": [0.2, 0.04], "beta": [0.1, 0.25]}}
+EOF
+"$X" -q -m "$W/shared.json" --tsv "$W/fm.ddk" >"$W/out.tsv" ||
+	fail "extract -m shared"
+"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" >"$W/fm.tsv"
+$REF check "$W/fm.tsv" "$W/out.tsv" --alpha 0.2,0.04 --beta 0.1,0.25 --set ||
+	fail "-m shared differs"
+al=$(awk 'BEGIN { for (i = 0; i < 28; i++) printf "%s%.3f", i ? "," : "", 0.05 + i / 100 }')
+be=$(awk 'BEGIN { for (i = 0; i < 28; i++) printf "%s%.3f", i ? "," : "", 0.3 - i / 200 }')
+printf '{"format": "ddk-model", "ddk": {"mode": "reset", "layout": "row",
+ "channels": 1, "alpha": [%s], "beta": [%s]}}\n' "$al" "$be" >"$W/row.json"
+"$X" -q -m "$W/row.json" --tsv "$W/fm.ddk" >"$W/out.tsv" || fail "-m row"
+$REF check "$W/fm.tsv" "$W/out.tsv" --alpha "$al" --beta "$be" --per-row ||
+	fail "-m row differs"
+
+# 7. Noise: same seed, same bytes; another seed, other bytes; sharding the
+# input changes nothing; S = 0 is no noise.
+"$X" -q -a 0.2 -b 0.3 --noise-alpha 0.3 --noise-beta 0.3 --seed 7 \
+	"$W/in.ddk" >"$W/n1.ddk"
+"$X" -q -a 0.2 -b 0.3 --noise-alpha 0.3 --noise-beta 0.3 --seed 7 \
+	"$W/in.ddk" >"$W/n2.ddk"
+cmp -s "$W/n1.ddk" "$W/n2.ddk" || fail "noise: same seed, other output"
+"$X" -q -a 0.2 -b 0.3 --noise-alpha 0.3 --noise-beta 0.3 --seed 8 \
+	"$W/in.ddk" >"$W/n3.ddk"
+cmp -s "$W/n1.ddk" "$W/n3.ddk" && fail "noise: seed changes nothing"
+{ "$X" -q -a 0.2 -b 0.3 --noise-alpha 0.3 --noise-beta 0.3 --seed 7 \
+	"$W/sp.ddk"; } >"$W/sp-n.ddk"
+"$X" -q -a 0.2 -b 0.3 --noise-alpha 0.3 --noise-beta 0.3 --seed 7 \
+	"$W/fm.ddk" | cat - "$W/sp-n.ddk" | cmp -s - "$W/n1.ddk" ||
+	fail "noise: sharding changes the output"
+"$X" -q -a 0.2 -b 0.3 --noise-alpha 0 --seed 7 "$W/in.ddk" >"$W/n0.ddk"
+"$X" -q -a 0.2 -b 0.3 "$W/in.ddk" | cmp -s - "$W/n0.ddk" ||
+	fail "noise 0 is not the plain map"
+
+# 8. Device: 100 constant RESET pulses decrease, SET increase; SI
+# prefixes; larger amplitude resets further; variation is seeded.
+printf 'c\t\t1\t100' >"$W/c.tsv"
+i=0; while [ $i -lt 100 ]; do printf '\t0.5' >>"$W/c.tsv"; i=$((i + 1)); done
+printf '\n' >>"$W/c.tsv"
+"$X" -q --device --tsv "$W/c.tsv" >"$W/g.tsv" || fail "--device"
+$REF device "$W/g.tsv" decreasing || fail "device RESET not decreasing"
+"$X" -q --device --set --r-init 100k --tsv "$W/c.tsv" >"$W/gs.tsv"
+$REF device "$W/gs.tsv" increasing || fail "device SET not increasing"
+"$X" -q --device --width 100n --r-init 5k --g-min 6.1u --g-max 202.1u \
+	--tsv "$W/c.tsv" | cmp -s - "$W/g.tsv" || fail "SI prefixes differ"
+g_lo=$("$X" -q --device --v-lo 2 --v-hi 2 --tsv "$W/c.tsv" | cut -f 104)
+g_hi=$("$X" -q --device --v-lo 3 --v-hi 3 --tsv "$W/c.tsv" | cut -f 104)
+awk -v a="$g_lo" -v b="$g_hi" 'BEGIN { exit !(b < a) }' ||
+	fail "3 V does not reset further than 2 V ($g_hi, $g_lo)"
+g_w=$("$X" -q --device --pulse width --t-lo 200n --t-hi 200n --tsv \
+	"$W/c.tsv" | cut -f 104)
+awk -v a="$g_w" -v b="$(cut -f 104 "$W/g.tsv")" 'BEGIN { exit !(a < b) }' ||
+	fail "200 ns does not reset further than 100 ns"
+"$X" -q --device --relative --tsv "$W/c.tsv" | cut -f 5 |
+	awk '{ exit !($1 < 1 && $1 > 0.5) }' || fail "--relative"
+"$X" -q --device --c2c 0.1 --d2d 0.1 --seed 3 "$W/sp.ddk" >"$W/v1.ddk"
+"$X" -q --device --c2c 0.1 --d2d 0.1 --seed 3 "$W/sp.ddk" | cmp -s - \
+	"$W/v1.ddk" || fail "device variation not reproducible"
+"$X" -q --device "$W/sp.ddk" | cmp -s - "$W/v1.ddk" &&
+	fail "device variation changes nothing"
+
+# 9. PNG heat maps: one valid PNG per record, the input beside it wider.
+"$X" -q -a 0.05 -b 0.3 --png "$W/png" "$W/sp.ddk" >/dev/null ||
+	fail "--png"
+"$X" -q -a 0.05 -b 0.3 --png "$W/png2" --input "$W/sp.ddk" >/dev/null
+[ "$(ls "$W/png" | wc -l)" -eq 5 ] || fail "--png: not 5 files"
+for f in "$W"/png/*.png "$W"/png2/*.png; do
+	[ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
+		fail "$f is not a PNG"
+done
+w1=$(od -An -tu1 -j 16 -N 4 "$W/png/de-b.wav.png" | awk '{ print $3 * 256 + $4 }')
+w2=$(od -An -tu1 -j 16 -N 4 "$W/png2/de-b.wav.png" | awk '{ print $3 * 256 + $4 }')
+[ "$w2" -gt "$w1" ] || fail "--input: picture not wider ($w2 <= $w1)"
+
+# 10. -o is atomic and equals stdout; usage conventions.
+"$X" -q -a 0.3 -b 0.2 -o "$W/o.ddk" "$W/in.ddk" || fail "-o"
+cmp -s "$W/o.ddk" "$W/a.ddk" || fail "-o differs from stdout"
+expect_status 0 "$X" --help
+grep -q '^usage: ddk-extract' "$W/out" || fail "--help not on stdout"
+expect_status 0 "$X" --version
+expect_status 2 "$X" --bogus
+expect_status 2 "$X" -a 0.1
+expect_status 2 "$X" -a 2 -b 0.1
+echo "extract: $nfail failed"
+finish
