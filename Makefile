@@ -129,3 +129,21 @@ clean:
 
 .PHONY: all check check-asan demo install uninstall clean nist
 .SECONDARY:
+
+# Fuzz harnesses (clang's libFuzzer), built over the library's sources and
+# run for FUZZ_SECONDS each on the seed inputs in tests/data.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_SRC = lib/base.c lib/rng.c lib/stream.c lib/pool.c lib/array.c
+fuzz:
+	@mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-array
+	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_stream \
+		tests/fuzz/fuzz_stream.c $(FUZZ_SRC) $(LIBS)
+	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_array \
+		tests/fuzz/fuzz_array.c $(FUZZ_SRC) $(LIBS)
+	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=4096 build-fuzz/corpus-stream tests/data
+	build-fuzz/fuzz_array -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=4096 build-fuzz/corpus-array tests/data
+
+.PHONY: fuzz

@@ -279,7 +279,7 @@ static void check_options(int nfiles)
 	if (!opt.hop)
 		opt.hop = opt.window;
 	if (opt.label && ddk_check_names("x", opt.label, NULL))
-		tool_usage_error("--label: a label holds no tab or line break");
+		tool_usage_error("--label: a label holds no control character");
 }
 
 int main(int argc, char **argv)

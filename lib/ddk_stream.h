@@ -34,7 +34,7 @@
 #define DDK_VALUES_MAX (1u << 26)    /* values in one record (256 MiB) */
 
 typedef struct ddk_record {
-	char *key;          /* NUL-terminated, no TAB or newline */
+	char *key;          /* NUL-terminated, no control characters */
 	char *label;        /* NUL-terminated, "" when unlabelled */
 	uint32_t rows, cols;
 	float *v;           /* rows*cols values, row-major */
@@ -74,8 +74,9 @@ uint64_t ddk_reader_count(const ddk_reader *rd);
 ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,
                             ddk_err *err);
 
-/* The key and label rules: non-empty key, no TAB, CR or LF in either,
- * lengths within the limits. */
+/* The key and label rules: a non-empty key not starting with '#', no
+ * control character (TAB, CR, LF, ...) in either, lengths within the
+ * limits. */
 ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err);
 
 #endif

@@ -56,6 +56,16 @@ static int grow(void *pp, size_t *cap, size_t n)
 	return 0;
 }
 
+/* Control characters would break the text form, or (right after a
+ * leading "DDKS") its detection. */
+static int has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
 ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 {
 	size_t kn = strlen(key), ln = strlen(label);
@@ -69,13 +79,15 @@ ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 		return ddk_fail(err, DDK_ERANGE,
 		                "label of %zu bytes (at most %u)", ln,
 		                DDK_LABEL_MAX);
-	if (strpbrk(key, "\t\r\n"))
-		return ddk_fail(err, DDK_EINVAL,
-		                "key '%.40s' holds a tab or line break", key);
-	if (strpbrk(label, "\t\r\n"))
-		return ddk_fail(err, DDK_EINVAL,
-		                "label of key '%.40s' holds a tab or line break",
-		                key);
+	if (key[0] == '#')
+		return ddk_fail(err, DDK_EINVAL, "key '%.40s' starts with '#', "
+		                "which marks a comment in the text form", key);
+	if (has_control(key))
+		return ddk_fail(err, DDK_EINVAL, "key '%.40s' holds a tab, line "
+		                "break or other control character", key);
+	if (has_control(label))
+		return ddk_fail(err, DDK_EINVAL, "label of key '%.40s' holds a "
+		                "tab, line break or other control character", key);
 	return DDK_OK;
 }
 
@@ -292,8 +304,8 @@ static ddk_status next_binary(ddk_reader *rd, ddk_record *r, ddk_err *err)
 	r->label[ln] = '\0';
 	if (strlen(r->key) != kn || strlen(r->label) != ln ||
 	    ddk_check_names(r->key, r->label, NULL))
-		return read_error(rd, err, NULL, "key or label holds a NUL, "
-		                  "tab or line break");
+		return read_error(rd, err, NULL, "key or label holds a "
+		                  "control character");
 
 	/* Values. */
 	if ((s = record_shape(r, rows, cols, err)))
@@ -444,8 +456,13 @@ ddk_status ddk_reader_next(ddk_reader *rd, ddk_record *r, ddk_err *err)
 		if (have == 0)
 			return rd->error ? read_error(rd, err, NULL, "read failed")
 			                 : DDK_END;
-		rd->form = (have >= 4 && !memcmp(rd->buf + rd->pos, magic, 4))
-		           ? 1 : 2;
+		const unsigned char *b = rd->buf + rd->pos;
+
+		/* A text key may start with the magic too, but is then followed
+		 * by a printable byte or a TAB, never by the low byte of a
+		 * version number. */
+		rd->form = (have >= 5 && !memcmp(b, magic, 4) && b[4] < 0x20 &&
+		            b[4] != '\t') ? 1 : 2;
 		if (rd->form == 2 && memchr(rd->buf + rd->pos, '\0', have))
 			return read_error(rd, err, NULL, "neither a binary ddk "
 			                  "stream nor text");

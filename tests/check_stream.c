@@ -166,6 +166,24 @@ static void put32(unsigned char *p, uint32_t v)
 		p[i] = (v >> (8 * i)) & 0xff;
 }
 
+/* A text stream whose first key starts with the magic is still text. */
+START_TEST(text_key_that_looks_binary)
+{
+	const char *t = "DDKSx\t\t1\t1\t2\n";
+	FILE *in = fmemopen((void *)t, strlen(t), "rb");
+	ddk_reader *rd = ddk_reader_new(in, "t");
+	ddk_record r;
+
+	ddk_record_init(&r);
+	ck_assert_int_eq(ddk_reader_next(rd, &r, NULL), DDK_OK);
+	ck_assert_str_eq(r.key, "DDKSx");
+	ck_assert(r.v[0] == 2);
+	ddk_record_free(&r);
+	ddk_reader_free(&rd);
+	fclose(in);
+}
+END_TEST
+
 START_TEST(corrupt_binary_headers)
 {
 	unsigned char h[64] = "DDKS";
@@ -224,6 +242,9 @@ START_TEST(names_are_checked)
 	ck_assert_int_eq(ddk_record_set(&r, "", "", 1, 1, NULL), DDK_EINVAL);
 	ck_assert_int_eq(ddk_record_set(&r, "a", "x\ny", 1, 1, NULL),
 	                 DDK_EINVAL);
+	ck_assert_int_eq(ddk_record_set(&r, "#a", "", 1, 1, NULL), DDK_EINVAL);
+	ck_assert_int_eq(ddk_record_set(&r, "DDKS\001", "", 1, 1, NULL),
+	                 DDK_EINVAL);
 	ck_assert_int_eq(ddk_record_set(&r, "a", "", 1 << 14, 1 << 14, NULL),
 	                 DDK_ERANGE);
 	ddk_record_free(&r);
@@ -238,6 +259,7 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, binary_text_binary_is_identical);
 	tcase_add_test(tc, concatenated_streams_read_as_one);
 	tcase_add_test(tc, text_form_fields);
+	tcase_add_test(tc, text_key_that_looks_binary);
 	tcase_add_test(tc, corrupt_binary_headers);
 	tcase_add_test(tc, corrupt_text_lines);
 	tcase_add_test(tc, names_are_checked);
