@@ -1,0 +1,53 @@
+#!/bin/sh
+# The conventions every tool shares: --help, --version, usage errors,
+# atomic -o, a closed pipe, a full disk, the C locale.
+. "$(dirname "$0")/lib.sh"
+D=$T/data-samples
+for tool in "$B"/*; do
+	[ -x "$tool" ] && [ -f "$tool" ] || continue
+	name=$(basename "$tool")
+	case $name in *.o) continue ;; esac
+	"$tool" --help >"$W/out" 2>"$W/err"
+	[ $? -eq 0 ] && grep -q "^usage: $name" "$W/out" && [ ! -s "$W/err" ] ||
+		fail "$name --help: usage on stdout, status 0"
+	"$tool" --version >"$W/out" 2>&1 && grep -q "^$name (ddk) " "$W/out" ||
+		fail "$name --version"
+	"$tool" --no-such-option >"$W/out" 2>"$W/err"
+	[ $? -eq 2 ] && [ ! -s "$W/out" ] && grep -q "^usage: $name" "$W/err" &&
+		grep -q "^$name: --no-such-option: " "$W/err" ||
+		fail "$name with a bad option: usage on stderr, status 2"
+done
+
+P=$B/ddk-pool
+I=$D/fashion-mnist/images-idx3-ubyte.gz
+
+# -o: a failed run leaves an existing file as it was, and no temporary.
+echo precious >"$W/keep"
+"$P" -q -o "$W/keep" --idx "$T/tests/data/truncated.idx" 2>/dev/null
+[ "$(cat "$W/keep")" = precious ] || fail "-o clobbered a file on failure"
+[ -z "$(ls "$W" | grep 'keep\.tmp')" ] || fail "-o left a temporary file"
+"$P" -q -o "$W/keep" --idx "$I" && [ "$(head -c 4 "$W/keep")" = DDKS ] ||
+	fail "-o did not replace the file on success"
+
+# A closed pipe ends the tool quietly; a full disk is an error.
+("$P" --idx "$I" 2>"$W/pipe.err"; echo $? >"$W/pipe.rc") | head -c 10 >/dev/null
+[ ! -s "$W/pipe.err" ] || fail "closed pipe: $(cat "$W/pipe.err")"
+rc=$(cat "$W/pipe.rc")
+[ "$rc" -eq 141 ] || [ "$rc" -eq 0 ] || fail "closed pipe: status $rc"
+if [ -w /dev/full ]; then
+	"$P" -q --idx "$I" >/dev/full 2>"$W/full.err"
+	[ $? -eq 1 ] && grep -q "^ddk-pool: stdout: write error" "$W/full.err" ||
+		fail "full disk: $(cat "$W/full.err")"
+fi
+
+# Numbers are the C locale's whatever the user's (where one is installed).
+"$P" -q --idx "$I" -p 3 --tsv | head -3 >"$W/c"
+LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 "$P" -q --idx "$I" -p 3 --tsv 2>/dev/null |
+	head -3 >"$W/de"
+cmp -s "$W/c" "$W/de" || fail "output depends on the locale"
+grep -q ',' "$W/c" && fail "a comma in numbers"
+
+# Progress: plain lines when stderr is not a terminal; -q silences them.
+"$P" -q --idx "$I" 2>"$W/q.err" >/dev/null
+[ ! -s "$W/q.err" ] || fail "-q still printed: $(cat "$W/q.err")"
+finish
