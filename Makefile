@@ -141,9 +141,9 @@ fuzz:
 		tests/fuzz/fuzz_stream.c $(FUZZ_SRC) $(LIBS)
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_array \
 		tests/fuzz/fuzz_array.c $(FUZZ_SRC) $(LIBS)
-	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) \
+	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-stream tests/data
-	build-fuzz/fuzz_array -max_total_time=$(FUZZ_SECONDS) \
+	build-fuzz/fuzz_array -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-array tests/data
 
 .PHONY: fuzz
