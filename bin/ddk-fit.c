@@ -206,6 +206,17 @@ static void plot_curve(const ddk_fitter *ft, const char *key,
 
 /* ---- main ------------------------------------------------------------- */
 
+/* The header goes out with the first line (or at the end of an empty
+ * input), so a bad first curve leaves stdout empty. */
+static void header(FILE *out)
+{
+	static int done;
+
+	if (!done)
+		fprintf(out, "key\talpha\tbeta\tssr\titerations\tstatus\n");
+	done = 1;
+}
+
 int main(int argc, char **argv)
 {
 	int first, bad = 0;
@@ -225,7 +236,6 @@ int main(int argc, char **argv)
 	out = tool_out_open(opt.out);
 	ddk_record_init(&rec);
 	tool_records_begin(&it, argc - first, argv + first);
-	fprintf(out, "key\talpha\tbeta\tssr\titerations\tstatus\n");
 
 	while (tool_records_next(&it, &rec)) {
 		ddk_fit_result res;
@@ -242,10 +252,12 @@ int main(int argc, char **argv)
 			tool_warn("%s: record %llu: %s", it.name,
 			          (unsigned long long)ddk_reader_count(it.rd),
 			          err.msg);
+			header(out);
 			fprintf(out, "%s\tnan\tnan\tnan\t0\tbad-input\n",
 			        rec.key);
 			bad = 1;
 		} else {
+			header(out);
 			fprintf(out, "%s\t%.12g\t%.12g\t%.12g\t%zu\t%s\n",
 			        rec.key, res.alpha, res.beta, res.ssr,
 			        res.iterations,
@@ -256,6 +268,7 @@ int main(int argc, char **argv)
 		tool_progress("curves", ++done, 0);
 	}
 	tool_records_end(&it);
+	header(out);
 	tool_progress_done("curves", done);
 	ddk_record_free(&rec);
 	ddk_fitter_free(&ft);
