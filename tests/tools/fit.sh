@@ -191,17 +191,5 @@ if command -v gnuplot >/dev/null 2>&1; then
 		fail "--plot: c00.png is not a PNG"
 fi
 
-# -- the man page examples ------------------------------------------------------
-cd "$W" || exit 1
-cp const.tsv curves.tsv
-"$F" --restarts 4 curves.tsv >fits.tsv 2>/dev/null || fail "man: example 1"
-"$F" --no-normalize --set --alpha-bounds 0,0.1 set.tsv >/dev/null 2>&1 ||
-	fail "man: example 2"
-"$F" --range 6.1u,202.1u -q siemens.tsv >/dev/null || fail "man: example 3"
-"$F" -q --plot plots curves.tsv >/dev/null || fail "man: example 4"
-if command -v parallel >/dev/null 2>&1; then
-	parallel --will-cite --pipe -N 1000 -k "$F -q | tail -n +2" \
-		<curves.tsv >rows.tsv || fail "man: example 5"
-	[ "$(wc -l <rows.tsv)" -eq 12 ] || fail "man: example 5 rows"
-fi
+# The man page examples run in man-examples.sh.
 finish
