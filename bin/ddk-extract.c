@@ -240,26 +240,16 @@ static void load_params(const char *path)
 	layer.K = 1;
 }
 
-/* NaN or infinity anywhere in a record is bad input.  The scan tests
- * exponent bits with integer ORs, so it vectorises. */
+/* NaN or infinity anywhere in a record is bad input. */
 static void check_finite(void)
 {
 	size_t n = (size_t)rec.rows * rec.cols;
-	uint32_t bad = 0;
+	size_t i = ddk_first_nonfinite(rec.v, n);
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t u;
-
-		memcpy(&u, &rec.v[i], sizeof u);
-		bad |= (u & 0x7f800000u) == 0x7f800000u;
-	}
-	if (!bad)
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(rec.v[i]))
-			tool_die(WHERE ": row %zu, column %zu: %g is not finite",
-			         WHERE_ARGS, i / rec.cols + 1, i % rec.cols + 1,
-			         (double)rec.v[i]);
+	if (i < n)
+		tool_die(WHERE ": row %zu, column %zu: %g is not finite",
+		         WHERE_ARGS, i / rec.cols + 1, i % rec.cols + 1,
+		         (double)rec.v[i]);
 }
 
 /* x (1 + sigma N(0,1)) kept in [lo, hi]. */

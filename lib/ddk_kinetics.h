@@ -100,6 +100,15 @@ void ddk_map_forward_k(const float *x, size_t rows, size_t T, size_t K,
                        const float *alpha, const float *beta, ddk_mode mode,
                        float *z, float *work);
 
+/* Turn the hand-written SIMD path off (0) or back on (1, the default),
+ * for tests that compare it with the portable loops; not thread-safe.
+ * Both give the same bits. */
+void ddk_kinetics_use_simd(int on);
+
+/* Index of the first NaN or infinity in v[0..n-1], or n when all are
+ * finite (for callers that reject such input; fast on long arrays). */
+size_t ddk_first_nonfinite(const float *v, size_t n);
+
 /* Fill a[0..n-1] with v (the one-shared-pair case). */
 void ddk_fill(float *a, size_t n, float v);
 

@@ -19,12 +19,11 @@
  *
  * Method.  Every layer has a forward and a backward of the same stem,
  * side by side in nn.c, working on a batch of B examples stored
- * row-major (B x n).  Dense layers keep the weight as wt (n_in x n_out),
- * so the forward and the weight gradient are sums of rows (axpy) that
- * vectorise without reordering any sum: the result does not depend on
- * the vector width, and training is deterministic on every machine.  A
- * transposed copy w (n_out x n_in) serves the input gradient in the same
- * way; ddk_net_sync() refreshes it after each optimiser step.
+ * row-major (B x n).  Dense layers keep the weight w as n_out x n_in
+ * (as nn.Linear).  The gradients are sums of rows (axpy) and the
+ * forward's dot products use eight explicit lanes of partial sums, so no
+ * sum is ever reordered by a vectoriser: the result does not depend on
+ * the vector width, and training is deterministic on every machine.
  *
  * Initialisation (ddk_net_init): dense weights and biases uniform in
  * +-1/sqrt(n_in) (the scheme of PyTorch's nn.Linear); BN gamma 1, shift
@@ -71,14 +70,14 @@ int ddk_activation_parse(const char *s);
 
 /* --- layer building blocks (B examples, row-major) --- */
 
-/* y (B x n_out) = x (B x n_in) wt (n_in x n_out) + b. */
+/* y (B x n_out) = x (B x n_in) w^T + b, w n_out x n_in. */
 void ddk_dense_forward(const float *x, size_t B, size_t n_in, size_t n_out,
-                       const float *wt, const float *b, float *y);
-/* ADD dL/dwt and dL/db into dwt and db; write dL/dx (B x n_in) with the
- * transposed weight w (n_out x n_in) unless dx is NULL. */
+                       const float *w, const float *b, float *y);
+/* ADD dL/dw and dL/db into dw and db; write dL/dx (B x n_in) unless dx
+ * is NULL. */
 void ddk_dense_backward(const float *x, const float *dy, size_t B,
                         size_t n_in, size_t n_out, const float *w,
-                        float *dwt, float *db, float *dx);
+                        float *dw, float *db, float *dx);
 
 /* y = act(x) elementwise over n values (y may be x). */
 void ddk_act_forward(ddk_activation a, const float *x, size_t n, float *y);
@@ -161,9 +160,8 @@ typedef struct ddk_param {
 
 typedef struct ddk_dense {
 	size_t n_in, n_out;
-	float *wt;                  /* n_in x n_out, the parameter */
+	float *w;                   /* n_out x n_in */
 	float *b;                   /* n_out */
-	float *w;                   /* n_out x n_in, copy of wt transposed */
 } ddk_dense;
 
 typedef struct ddk_bnorm {
@@ -203,9 +201,6 @@ void ddk_net_init(ddk_net *net, ddk_rng *g, double alpha0, double beta0);
 
 /* Copy every parameter and statistic of src into dst (same config). */
 void ddk_net_copy(ddk_net *dst, const ddk_net *src);
-
-/* Refresh the transposed weight copies after the weights changed. */
-void ddk_net_sync(ddk_net *net);
 
 /* Forward B <= batch_cap examples x (B x n_in).  train 1 uses batch
  * statistics in BN (B >= 2) and keeps what backward needs.  Returns the
@@ -261,7 +256,7 @@ typedef struct ddk_optim {
 void ddk_optim_default(ddk_optim *o, ddk_optim_kind kind);
 
 /* One step with learning rate lr on every unfrozen parameter, then clamp
- * bounded ones and ddk_net_sync. */
+ * bounded ones. */
 void ddk_optim_step(ddk_optim *o, ddk_net *net, double lr);
 
 #endif

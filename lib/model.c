@@ -91,7 +91,7 @@ static void sb_weight(sbuf *b, const ddk_dense *d)
 	for (size_t o = 0; o < d->n_out; o++)
 		for (size_t i = 0; i < d->n_in; i++)
 			sb_printf(b, o || i ? ", %.9g" : "%.9g",
-			          (double)d->wt[i * d->n_out + o]);
+			          (double)d->w[o * d->n_in + i]);
 	sb_printf(b, "]");
 }
 

@@ -228,7 +228,7 @@ static ddk_status read_classifier(ld *L, const cJSON *layers, ddk_net *net)
 				                d->n_in * d->n_out, w);
 			for (size_t o = 0; !st && o < d->n_out; o++)
 				for (size_t i = 0; i < d->n_in; i++)
-					d->wt[i * d->n_out + o] =
+					d->w[o * d->n_in + i] =
 						w[o * d->n_in + i];
 			free(w);
 			if (st || (st = get_floats(L, it, "bias", where,
@@ -283,8 +283,6 @@ static ddk_status read_arrays(ld *L, const cJSON *root, ddk_net *net)
 		return st;
 	st = read_classifier(L, field(field(root, "classifier"), "layers"),
 	                     net);
-	if (st == DDK_OK)
-		ddk_net_sync(net);
 	return st;
 }
 

@@ -3,10 +3,14 @@
  * backward over a batch, statistics, cost and the optimisers.
  *
  * Memory: one block holds every parameter with its gradient and moments,
- * one more the other state (transposed weights, running statistics,
- * feature-norm statistics), and one the batch workspace.  A layout pass
+ * one more the other state (running statistics, feature-norm
+ * statistics), and one the batch workspace.  A layout pass
  * counts the sizes, a second cuts the blocks into named views.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic", "no-math-errno")
+#endif
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +141,7 @@ static size_t layout_params(ddk_net *net, float *base)
 	for (size_t l = 0; l < net->n_dense; l++) {
 		ddk_dense *d = &net->dense[l];
 
-		add_param(net, base, &off, &d->wt, d->n_in * d->n_out, 1);
+		add_param(net, base, &off, &d->w, d->n_in * d->n_out, 1);
 		add_param(net, base, &off, &d->b, d->n_out, 0);
 		if (l < net->cfg.n_hidden && net->bn[l].n) {
 			add_param(net, base, &off, &net->bn[l].gamma,
@@ -155,9 +159,6 @@ static size_t layout_state(ddk_net *net, float *base)
 	size_t off = 0;
 
 	for (size_t l = 0; l < net->n_dense; l++) {
-		ddk_dense *d = &net->dense[l];
-
-		d->w = cut(base, &off, d->n_in * d->n_out);
 		if (l < net->cfg.n_hidden && net->bn[l].n) {
 			net->bn[l].run_mean = cut(base, &off, net->bn[l].n);
 			net->bn[l].run_var = cut(base, &off, net->bn[l].n);
@@ -270,17 +271,6 @@ ddk_status ddk_net_new(const ddk_net_config *cfg, size_t batch_cap,
 	return DDK_OK;
 }
 
-void ddk_net_sync(ddk_net *net)
-{
-	for (size_t l = 0; l < net->n_dense; l++) {
-		ddk_dense *d = &net->dense[l];
-
-		for (size_t i = 0; i < d->n_in; i++)
-			for (size_t o = 0; o < d->n_out; o++)
-				d->w[o * d->n_in + i] = d->wt[i * d->n_out + o];
-	}
-}
-
 static float uniform_in(ddk_rng *g, double lo, double hi)
 {
 	return (float)(lo + (hi - lo) * ddk_rng_uniform(g));
@@ -300,10 +290,8 @@ void ddk_net_init(ddk_net *net, ddk_rng *g, double alpha0, double beta0)
 		ddk_dense *d = &net->dense[l];
 		double r = 1 / sqrt((double)d->n_in);
 
-		/* weights row by row of W (n_out x n_in), as nn.Linear */
-		for (size_t o = 0; o < d->n_out; o++)
-			for (size_t i = 0; i < d->n_in; i++)
-				d->wt[i * d->n_out + o] = uniform_in(g, -r, r);
+		for (size_t i = 0; i < d->n_out * d->n_in; i++)
+			d->w[i] = uniform_in(g, -r, r);
 		for (size_t o = 0; o < d->n_out; o++)
 			d->b[o] = uniform_in(g, -r, r);
 		if (l < c->n_hidden)
@@ -318,7 +306,6 @@ void ddk_net_init(ddk_net *net, ddk_rng *g, double alpha0, double beta0)
 		net->fn_mean[j] = 0;
 		net->fn_inv_std[j] = 1;
 	}
-	ddk_net_sync(net);
 }
 
 /* Every state array with its length; returns how many. */
@@ -334,7 +321,7 @@ static size_t state_arrays(const ddk_net *net, float **a, size_t *n)
 		const ddk_dense *d = &net->dense[l];
 		const ddk_bnorm *b = &net->bn[l];
 
-		a[k] = d->wt; n[k++] = d->n_in * d->n_out;
+		a[k] = d->w; n[k++] = d->n_in * d->n_out;
 		a[k] = d->b; n[k++] = d->n_out;
 		if (l < net->cfg.n_hidden && b->n) {
 			a[k] = b->gamma; n[k++] = b->n;
@@ -376,7 +363,6 @@ void ddk_net_state_set(ddk_net *net, const float *s)
 
 	for (size_t i = 0; i < k; s += n[i], i++)
 		memcpy(a[i], s, n[i] * sizeof *s);
-	ddk_net_sync(net);
 }
 
 void ddk_net_copy(ddk_net *dst, const ddk_net *src)
@@ -390,7 +376,6 @@ void ddk_net_copy(ddk_net *dst, const ddk_net *src)
 		memcpy(b[i], a[i], n[i] * sizeof *a[i]);
 	for (size_t i = 0; i < src->n_param; i++)
 		dst->param[i].frozen = src->param[i].frozen;
-	ddk_net_sync(dst);
 }
 
 static ddk_ddk_layer ddk_layer_of(const ddk_net *net)
@@ -463,7 +448,7 @@ const float *ddk_net_forward(ddk_net *net, const float *x, size_t B,
 		ddk_bnorm *b = &net->bn[l];
 		float *a = W->y[l];
 
-		ddk_dense_forward(in, B, d->n_in, d->n_out, d->wt, d->b, a);
+		ddk_dense_forward(in, B, d->n_in, d->n_out, d->w, d->b, a);
 		if (l == net->cfg.n_hidden)
 			break;
 		if (b->n && train) {
@@ -641,31 +626,40 @@ void ddk_optim_default(ddk_optim *o, ddk_optim_kind kind)
 	o->eps = 1e-8;
 }
 
-static void step_param(const ddk_optim *o, ddk_param *p, double lr,
-                       double bc1, double bc2)
+/* One parameter's update, in float, one loop per method so it
+ * vectorises (element-wise IEEE operations: the same bits at any width). */
+static void sgd_param(const ddk_optim *o, ddk_param *p, float lr)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		double g = p->g[i], v = p->v[i];
+	float wd = p->decay ? (float)o->weight_decay : 0;
+	float mu = (float)o->momentum;
+	float *restrict v = p->v, *restrict m = p->m1;
+	const float *restrict g = p->g;
 
-		if (p->decay)
-			g += o->weight_decay * v;
-		if (o->kind == DDK_OPT_SGD) {
-			double m = o->momentum * p->m1[i] + g;
-
-			p->m1[i] = (float)m;
-			v -= lr * (o->momentum > 0 ? m : g);
-		} else {
-			double m = o->beta1 * p->m1[i] + (1 - o->beta1) * g;
-			double s = o->beta2 * p->m2[i]
-				+ (1 - o->beta2) * g * g;
-
-			p->m1[i] = (float)m;
-			p->m2[i] = (float)s;
-			v -= lr / bc1 * m / (sqrt(s) / sqrt(bc2) + o->eps);
+	if (mu > 0)
+		for (size_t i = 0; i < p->n; i++) {
+			m[i] = mu * m[i] + (g[i] + wd * v[i]);
+			v[i] -= lr * m[i];
 		}
-		if (p->bounded)
-			v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
-		p->v[i] = (float)v;
+	else
+		for (size_t i = 0; i < p->n; i++)
+			v[i] -= lr * (g[i] + wd * v[i]);
+}
+
+static void adam_param(const ddk_optim *o, ddk_param *p, float step,
+                       float sqrt_bc2)
+{
+	float wd = p->decay ? (float)o->weight_decay : 0;
+	float b1 = (float)o->beta1, b2 = (float)o->beta2;
+	float eps = (float)o->eps;
+	float *restrict v = p->v, *restrict m = p->m1, *restrict q = p->m2;
+	const float *restrict g = p->g;
+
+	for (size_t i = 0; i < p->n; i++) {
+		float gi = g[i] + wd * v[i];
+
+		m[i] = b1 * m[i] + (1 - b1) * gi;
+		q[i] = b2 * q[i] + (1 - b2) * gi * gi;
+		v[i] -= step * m[i] / (sqrtf(q[i]) / sqrt_bc2 + eps);
 	}
 }
 
@@ -676,8 +670,17 @@ void ddk_optim_step(ddk_optim *o, ddk_net *net, double lr)
 	o->t++;
 	bc1 = 1 - pow(o->beta1, (double)o->t);
 	bc2 = 1 - pow(o->beta2, (double)o->t);
-	for (size_t i = 0; i < net->n_param; i++)
-		if (!net->param[i].frozen)
-			step_param(o, &net->param[i], lr, bc1, bc2);
-	ddk_net_sync(net);
+	for (size_t i = 0; i < net->n_param; i++) {
+		ddk_param *p = &net->param[i];
+
+		if (p->frozen)
+			continue;
+		if (o->kind == DDK_OPT_SGD)
+			sgd_param(o, p, (float)lr);
+		else
+			adam_param(o, p, (float)(lr / bc1), (float)sqrt(bc2));
+		for (size_t k = 0; p->bounded && k < p->n; k++)
+			p->v[k] = p->v[k] < p->lo ? p->lo :
+				p->v[k] > p->hi ? p->hi : p->v[k];
+	}
 }

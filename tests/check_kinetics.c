@@ -125,6 +125,41 @@ START_TEST(test_map_matches_double)
 }
 END_TEST
 
+/* The SIMD path and the portable loops give the same bits, for every
+ * block shape, both modes, stable and unstable pairs. */
+START_TEST(test_simd_same_bits)
+{
+	enum { R = 77, N = 83 };
+	static float x[R * N], z1[R * N], z2[R * N];
+	float alpha[R], beta[R];
+	double xd[R * N];
+	const size_t rows[] = { 1, 7, 8, 9, 16, 31, 32, 40, 64, 77 };
+	const size_t T[] = { 1, 7, 8, 9, 16, 33, 83 };
+
+	fill_inputs(xd, R * N, 13);
+	for (size_t i = 0; i < R * N; i++)
+		x[i] = (float)xd[i];
+	for (size_t r = 0; r < R; r++) {
+		alpha[r] = 0.002f + 0.01f * (float)(r % 11);
+		beta[r] = 0.05f + 0.1f * (float)(r % 9);
+	}
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		for (size_t j = 0; j < sizeof T / sizeof T[0]; j++)
+			for (int m = DDK_RESET; m <= DDK_SET; m++) {
+				size_t n = rows[i] * T[j];
+
+				ddk_kinetics_use_simd(1);
+				ddk_map_forward(x, rows[i], T[j], alpha, beta,
+				                (ddk_mode)m, z1);
+				ddk_kinetics_use_simd(0);
+				ddk_map_forward(x, rows[i], T[j], alpha, beta,
+				                (ddk_mode)m, z2);
+				ck_assert_mem_eq(z1, z2, n * sizeof *z1);
+			}
+	ddk_kinetics_use_simd(1);
+}
+END_TEST
+
 /* Unstable pairs and absurd inputs: every value finite, within bounds. */
 START_TEST(test_finite_everywhere)
 {
@@ -386,6 +421,7 @@ static Suite *kinetics_suite(void)
 
 	tcase_add_test(tc, test_row_matches_naive);
 	tcase_add_test(tc, test_map_matches_double);
+	tcase_add_test(tc, test_simd_same_bits);
 	tcase_add_test(tc, test_finite_everywhere);
 	tcase_add_loop_test(tc, test_forward_sensitivities, 0, n);
 	tcase_add_loop_test(tc, test_reverse_pass, 0, n);

@@ -45,33 +45,30 @@ static void report(const char *what, double worst)
 
 enum { B = 5, NI = 7, NO = 6 };
 
-static double dense_loss(const float *x, const float *wt, const float *b,
+static double dense_loss(const float *x, const float *w, const float *b,
                          const float *r)
 {
 	float y[B * NO];
 
-	ddk_dense_forward(x, B, NI, NO, wt, b, y);
+	ddk_dense_forward(x, B, NI, NO, w, b, y);
 	return dotr(y, r, B * NO);
 }
 
 START_TEST(test_dense)
 {
-	float x[B * NI], wt[NI * NO], w[NO * NI], b[NO], r[B * NO];
-	float dwt[NI * NO] = { 0 }, db[NO] = { 0 }, dx[B * NI];
+	float x[B * NI], w[NO * NI], b[NO], r[B * NO];
+	float dw[NI * NO] = { 0 }, db[NO] = { 0 }, dx[B * NI];
 	double worst = 0;
 
 	ddk_rng_seed(&g_rng, 1);
 	fill(x, B * NI, -1, 1);
-	fill(wt, NI * NO, -1, 1);
+	fill(w, NI * NO, -1, 1);
 	fill(b, NO, -1, 1);
 	fill(r, B * NO, -1, 1);
-	for (size_t i = 0; i < NI; i++)
-		for (size_t o = 0; o < NO; o++)
-			w[o * NI + i] = wt[i * NO + o];
-	ddk_dense_backward(x, r, B, NI, NO, w, dwt, db, dx);
+	ddk_dense_backward(x, r, B, NI, NO, w, dw, db, dx);
 
 	/* each array perturbed element by element */
-	float *arr[3] = { x, wt, b }, *grad[3] = { dx, dwt, db };
+	float *arr[3] = { x, w, b }, *grad[3] = { dx, dw, db };
 	size_t len[3] = { B * NI, NI * NO, NO };
 
 	for (int a = 0; a < 3; a++)
@@ -80,9 +77,9 @@ START_TEST(test_dense)
 			double up, dn;
 
 			arr[a][i] = keep + H;
-			up = dense_loss(x, wt, b, r);
+			up = dense_loss(x, w, b, r);
 			arr[a][i] = keep - H;
-			dn = dense_loss(x, wt, b, r);
+			dn = dense_loss(x, w, b, r);
 			arr[a][i] = keep;
 			double d = rel_diff(grad[a][i], (up - dn) / (2 * H),
 			                    1e-2);
@@ -95,21 +92,21 @@ END_TEST
 /* the blocked kernel (4 examples at a time) against a plain sum */
 START_TEST(test_dense_values)
 {
-	enum { BB = 9, I = 13, O = 11 };
-	float x[BB * I], wt[I * O], b[O], y[BB * O];
+	enum { BB = 9, I = 21, O = 11 };
+	float x[BB * I], w[O * I], b[O], y[BB * O];
 
 	ddk_rng_seed(&g_rng, 2);
 	fill(x, BB * I, -1, 1);
-	fill(wt, I * O, -1, 1);
+	fill(w, I * O, -1, 1);
 	fill(b, O, -1, 1);
 	x[3] = x[I + 3] = x[2 * I + 3] = x[3 * I + 3] = 0;
-	ddk_dense_forward(x, BB, I, O, wt, b, y);
+	ddk_dense_forward(x, BB, I, O, w, b, y);
 	for (size_t s = 0; s < BB; s++)
 		for (size_t o = 0; o < O; o++) {
 			double want = b[o];
 
 			for (size_t i = 0; i < I; i++)
-				want += (double)x[s * I + i] * wt[i * O + o];
+				want += (double)x[s * I + i] * w[o * I + i];
 			ck_assert(fabs(y[s * O + o] - want) < 1e-5);
 		}
 }
@@ -330,7 +327,6 @@ static double net_loss(ddk_net *net, const float *x, const int *y,
 	float probs[64];
 	const float *logits;
 
-	ddk_net_sync(net);
 	logits = ddk_net_forward(net, x, nb, 1);
 	return ddk_softmax_xent(logits, y, nb, net->cfg.n_classes, probs,
 	                        NULL, NULL);
@@ -392,7 +388,6 @@ static void check_net(int use_ddk, size_t n_hidden, int bn, int fnorm,
 			worst = d > worst ? d : worst;
 		}
 	}
-	ddk_net_sync(net);
 	snprintf(what, sizeof what, "net ddk=%d h=%zu bn=%d fn=%d %s",
 	         use_ddk, n_hidden, bn, fnorm, ddk_activation_name(act));
 	report(what, worst);

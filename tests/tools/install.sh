@@ -29,8 +29,11 @@ int main(void)
 }
 CEOF
 # The installed ddk.pc says prefix=/usr; point the compiler at DESTDIR.
+# CFLAGS and LDFLAGS come from make: a sanitizer build of libddk.a needs
+# the same runtime in the program that links it.
 flags=$(PKG_CONFIG_PATH=$R/lib/pkgconfig pkg-config --libs ddk)
-${CC:-cc} -I"$R/include" -o "$W/use" "$W/use.c" -L"$R/lib" $flags \
+${CC:-cc} $CFLAGS -I"$R/include" -o "$W/use" "$W/use.c" -L"$R/lib" \
+	$flags $LDFLAGS \
 	2>"$W/cc.err" || fail "build against the installed library: $(cat "$W/cc.err")"
 [ "$("$W/use")" = "k	l	1	2	0.5	2" ] || fail "installed library output"
 $M uninstall >"$W/log" 2>&1 || fail "make uninstall"
