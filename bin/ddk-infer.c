@@ -34,6 +34,8 @@ static FILE *out;
 static size_t C;
 static uint64_t *conf;          /* C x C: true class, predicted */
 static uint64_t n_total, n_labelled, n_right;
+static uint64_t n_unknown;      /* labels that are not classes */
+static char *unknown_key, *unknown_label;   /* the first of them */
 
 typedef struct group {
 	char *name, *label;
@@ -133,6 +135,10 @@ static void emit(const char *key, const char *label, const float *p)
 		n_right += y == (int)pred;
 		if (y >= 0)
 			conf[(size_t)y * C + pred]++;
+		else if (n_unknown++ == 0) {
+			unknown_key = xstrndup(key, strlen(key));
+			unknown_label = xstrndup(label, strlen(label));
+		}
 	}
 	if (opt.vote) {
 		group *g = group_of(key, label);
@@ -357,9 +363,16 @@ int main(int argc, char **argv)
 		          (double)n_right / (double)n_labelled,
 		          (unsigned long long)n_right,
 		          (unsigned long long)n_labelled);
+	if (n_unknown)
+		tool_warn("%llu labelled records have a label the model does "
+		          "not know (first: key %s, label '%s'); they count as "
+		          "wrong", (unsigned long long)n_unknown, unknown_key,
+		          unknown_label);
 	if (opt.report)
 		write_report();
 	tool_out_commit();
+	free(unknown_key);
+	free(unknown_label);
 	free(conf);
 	ddk_model_free(&model);
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * ddk-train - learn a DDK layer and its classifier from input maps.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -52,6 +53,7 @@ static struct {
 	const char *model, *val, *init, *ckpt, *recipe, *hardware;
 	double alpha0, beta0, val_split;
 	int freeze, resume, summary, lr_set;
+	const char *shape_opt;  /* an option that sets the network's shape */
 } opt;
 
 static char *recorded;  /* the options that shape the result */
@@ -177,6 +179,8 @@ static void option(int c, const char *name)
 	case 'X': opt.hardware = optarg; break;
 	case 'q': tool_quiet = 1; break;
 	}
+	if (strchr("HANDFMRKabxy", c))
+		opt.shape_opt = name;
 	record_option(name, optarg && c != 'm' ? optarg : NULL);
 }
 
@@ -218,6 +222,20 @@ static int parse(int argc, char **argv)
 	return optind;
 }
 
+/* Fail before training, not after, when the model cannot be written. */
+static void check_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
+	                  : strdup(".");
+
+	if (!dir)
+		tool_die("out of memory");
+	if (access(dir, W_OK | X_OK) != 0)
+		tool_die("%s: cannot write there (%s)", path, strerror(errno));
+	free(dir);
+}
+
 static void check_options(void)
 {
 	ddk_net_config *c = &opt.net;
@@ -244,6 +262,15 @@ static void check_options(void)
 		                 opt.beta0);
 	if (c->alpha_lo < 0)
 		tool_usage_error("--alpha-bounds: alpha must stay >= 0");
+	if (opt.init && opt.shape_opt)
+		tool_usage_error("--%s: the network's shape comes from "
+		                 "--init-model", opt.shape_opt);
+	if (opt.freeze && !c->use_ddk)
+		tool_usage_error("--freeze-ddk: there is no DDK layer "
+		                 "(--no-ddk)");
+	if (c->batchnorm && opt.train.batch < 2)
+		tool_usage_error("--batchnorm needs --batch 2 or more");
+	check_writable(opt.model);
 	if (!opt.ckpt) {
 		char *p = malloc(strlen(opt.model) + 6);
 
@@ -510,6 +537,9 @@ int main(int argc, char **argv)
 	if (d.n == 0)
 		tool_die("%s: no training records", first < argc ?
 		         argv[first] : "-");
+	if (opt.val_split > 0 && v.n == 0)
+		tool_die("--val-split %g: no record went to validation (%zu "
+		         "records)", opt.val_split, d.n);
 	if (d.n_classes < 2 && !init)
 		tool_die("%s: only one class ('%s'); training needs two or "
 		         "more", first < argc ? argv[first] : "-",
@@ -520,7 +550,9 @@ int main(int argc, char **argv)
 		if (ddk_dataset_set_classes(&v, d.classes, d.n_classes, &err))
 			tool_die("%s", err.msg);
 		load(&v, 1, names);
-		if (v.n && (v.rows != d.rows || v.cols != d.cols))
+		if (v.n == 0)
+			tool_die("%s: no validation records", opt.val);
+		if (v.rows != d.rows || v.cols != d.cols)
 			tool_die("%s: maps of %ux%u, the training maps are "
 			         "%ux%u", opt.val, v.rows, v.cols, d.rows,
 			         d.cols);
