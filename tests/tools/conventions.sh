@@ -19,7 +19,7 @@ for tool in "$B"/*; do
 done
 
 P=$B/ddk-pool
-I=$D/fashion-mnist/images-idx3-ubyte.gz
+I=$D/fashion-mnist/t10k-images-idx3-ubyte.gz
 
 # -o: a failed run leaves an existing file as it was, and no temporary.
 echo precious >"$W/keep"

@@ -10,15 +10,15 @@ if ! "$PY" -c 'import numpy' 2>/dev/null; then
 	echo "extract.sh: no numpy for $PY"; exit 77
 fi
 
-# Inputs: 200 Fashion-MNIST images (28 x 28) and 5 sounds (4 x 120).
-"$B/ddk-pool" -q --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
-	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" -o "$W/fm.ddk" ||
+# Inputs: 500 Fashion-MNIST images (28 x 28) and 5 sounds (4 x 120).
+"$B/ddk-pool" -q --idx "$D/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/t10k-labels-idx1-ubyte.gz" -o "$W/fm.ddk" ||
 	fail "pool images"
 "$B/ddk-pool" -q -l 24000 -u 4 -p 50 --manifest "$D/speech8k/manifest.tsv" \
 	-o "$W/sp.ddk" || fail "pool speech"
 cat "$W/fm.ddk" "$W/sp.ddk" >"$W/in.ddk"
-"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
-	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" >"$W/in.tsv"
+"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/t10k-labels-idx1-ubyte.gz" >"$W/in.tsv"
 "$B/ddk-pool" -q --tsv -l 24000 -u 4 -p 50 \
 	--manifest "$D/speech8k/manifest.tsv" >>"$W/in.tsv"
 
@@ -74,8 +74,8 @@ cat >"$W/shared.json" <<'EOF'
 EOF
 "$X" -q -m "$W/shared.json" --tsv "$W/fm.ddk" >"$W/out.tsv" ||
 	fail "extract -m shared"
-"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/images-idx3-ubyte.gz" \
-	--labels "$D/fashion-mnist/labels-idx1-ubyte.gz" >"$W/fm.tsv"
+"$B/ddk-pool" -q --tsv --idx "$D/fashion-mnist/t10k-images-idx3-ubyte.gz" \
+	--labels "$D/fashion-mnist/t10k-labels-idx1-ubyte.gz" >"$W/fm.tsv"
 $REF check "$W/fm.tsv" "$W/out.tsv" --alpha 0.2,0.04 --beta 0.1,0.25 --set ||
 	fail "-m shared differs"
 al=$(awk 'BEGIN { for (i = 0; i < 28; i++) printf "%s%.3f", i ? "," : "", 0.05 + i / 100 }')

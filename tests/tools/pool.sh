@@ -60,14 +60,26 @@ for i, (key, label, x) in enumerate(ddkstream.read_records(open(stream, "rb"))):
 assert n == 10000, n
 print("fashion-mnist: %d records of 28 x 28, exact" % n)
 PYEOF
+	# The committed subset is what its script makes from these files.
+	sh "$D/fashion-mnist/make-subset.sh" "$W/fms" $F ||
+		fail "make-subset.sh"
+	for f in train-images-idx3 train-labels-idx1 t10k-images-idx3 \
+		t10k-labels-idx1; do
+		gzip -dc "$W/fms/$f-ubyte.gz" >"$W/fms.a" &&
+			gzip -dc "$D/fashion-mnist/$f-ubyte.gz" >"$W/fms.b" &&
+			cmp -s "$W/fms.a" "$W/fms.b" ||
+			fail "data-samples/fashion-mnist/$f-ubyte.gz differs"
+	done
+	[ "$(gzip -dc "$D/fashion-mnist/train-images-idx3-ubyte.gz" |
+		wc -c)" -eq $((16 + 2000 * 784)) ] || fail "not 2000 train images"
 else
 	echo "pool.sh: $F absent, full Fashion-MNIST check skipped"
 fi
 
 # 3. The text form holds the same numbers as the binary form, and -o
 #    writes what stdout would have.
-I=$D/fashion-mnist/images-idx3-ubyte.gz
-L=$D/fashion-mnist/labels-idx1-ubyte.gz
+I=$D/fashion-mnist/t10k-images-idx3-ubyte.gz
+L=$D/fashion-mnist/t10k-labels-idx1-ubyte.gz
 "$P" -q --idx "$I" --labels "$L" -p 2 --pool-op max >"$W/a.ddk"
 "$P" -q --idx "$I" --labels "$L" -p 2 --pool-op max -o "$W/b.ddk"
 cmp -s "$W/a.ddk" "$W/b.ddk" || fail "-o differs from stdout"
@@ -76,7 +88,7 @@ cmp -s "$W/a.ddk" "$W/b.ddk" || fail "-o differs from stdout"
 import sys, numpy as np, ddkstream
 recs = list(ddkstream.read_records(open(sys.argv[1], "rb")))
 lines = [l.rstrip("\n").split("\t") for l in open(sys.argv[2])]
-assert len(recs) == len(lines) == 200
+assert len(recs) == len(lines) == 500
 for (key, label, x), f in zip(recs, lines):
     assert f[:4] == [key, label, "28", "14"], f[:4]
     assert (np.array(f[4:], dtype=np.float32) == x.ravel()).all(), key
