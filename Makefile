@@ -90,7 +90,8 @@ check-asan:
 		LDFLAGS="-fsanitize=address,undefined" check
 
 # make nist: the lsq solver on every NIST StRD nonlinear problem from both
-# starts, as TSV (problem, start, lre, status); the summary goes to stderr.
+# starts, as TSV (problem, start, lre, status, difficulty, nfev); the
+# summary goes to stderr.
 NIST_DIR ?= ../shared/data/nist-strd
 $(O)/nist-report: tests/nist/report.c tests/nist/strd.h $(LIBDDK)
 	$(CC) $(DDK_CFLAGS) -Itests $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

@@ -2,10 +2,12 @@
  * report.c - make nist: solve every NIST StRD nonlinear problem named on
  * the command line from both certified starts and print
  *
- *     problem TAB start TAB lre TAB status
+ *     problem TAB start TAB lre TAB status TAB difficulty TAB nfev
  *
  * where lre is the smallest log relative error of the parameters against
- * the certified values.  A summary against the aims goes to stderr.
+ * the certified values, difficulty NIST's level (Lower, Average, Higher)
+ * and nfev the residual evaluations at trial points.  A summary against
+ * the aims goes to stderr.
  * Exit 1 when a file cannot be read.
  */
 #include "nist/strd.h"
@@ -14,7 +16,7 @@ int main(int argc, char **argv)
 {
 	int n_starts = 0, n4 = 0, lower_avg = 0, lower_avg6 = 0, bad = 0;
 
-	printf("problem\tstart\tlre\tstatus\n");
+	printf("problem\tstart\tlre\tstatus\tdifficulty\tnfev\n");
 	for (int a = 1; a < argc; a++) {
 		nist_problem pb;
 		char why[256];
@@ -26,7 +28,7 @@ int main(int argc, char **argv)
 		}
 		for (int s = 0; s < 2; s++) {
 			double p[NIST_PMAX], lre = 0;
-			ddk_lsq_info info;
+			ddk_lsq_info info = { 0 };
 			ddk_err err = { "" };
 			const char *status;
 
@@ -37,8 +39,8 @@ int main(int argc, char **argv)
 			} else {
 				status = err.msg;
 			}
-			printf("%s\t%d\t%.1f\t%s\n", pb.name, s + 1, lre,
-			       status);
+			printf("%s\t%d\t%.1f\t%s\t%s\t%zu\n", pb.name, s + 1,
+			       lre, status, pb.level, info.nfev);
 			n_starts++;
 			n4 += lre >= 4;
 			if (strcmp(pb.level, "Higher") != 0) {
@@ -48,6 +50,7 @@ int main(int argc, char **argv)
 		}
 		nist_free(&pb);
 	}
+	fflush(stdout);
 	fprintf(stderr, "nist: lre >= 4 on %d of %d starts; lre >= 6 on "
 	        "%d of %d lower/average-difficulty starts\n", n4, n_starts,
 	        lower_avg6, lower_avg);
