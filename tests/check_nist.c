@@ -3,10 +3,12 @@
  * problems, from both certified starts: unbounded, inside a box that holds
  * the certified answer, and with forward-difference Jacobians.
  *
- * The files are read from $DDK_NIST_DIR, else $DDK_TOP/../shared/data/
- * nist-strd, else ../shared/data/nist-strd.
+ * The files are read from $DDK_NIST_DIR, else the checkout's copy in
+ * $DDK_TOP/tests/data/nist-strd (DDK_TOP defaults to "."), else
+ * $DDK_TOP/../shared/data/nist-strd.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include "check_util.h"
 #include "nist/strd.h"
 
@@ -29,6 +31,10 @@ static void load(void)
 	if (env)
 		snprintf(dir, sizeof dir, "%s", env);
 	else
+		snprintf(dir, sizeof dir, "%s/tests/data/nist-strd",
+		         top ? top : ".");
+	snprintf(path, sizeof path, "%s/Misra1a.dat", dir);
+	if (!env && access(path, R_OK) != 0)
 		snprintf(dir, sizeof dir, "%s/../shared/data/nist-strd",
 		         top ? top : ".");
 	for (size_t i = 0; i < N_PROBLEMS; i++) {
