@@ -1,10 +1,12 @@
 /*
  * ddk-infer - classify input maps with a trained model.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tool.h"
 
 static const char usage[] =
@@ -318,6 +320,18 @@ static int parse(int argc, char **argv)
 	return optind;
 }
 
+/* Fail before the run, not after it, when the report cannot be written. */
+static void check_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + 1)
+	                  : xstrndup(".", 1);
+
+	if (access(dir, W_OK | X_OK) != 0)
+		tool_die("%s: cannot write there (%s)", path, strerror(errno));
+	free(dir);
+}
+
 static void print_summary(void)
 {
 	ddk_net_cost c;
@@ -343,6 +357,8 @@ int main(int argc, char **argv)
 
 	tool_init("ddk-infer", usage);
 	first = parse(argc, argv);
+	if (opt.report)
+		check_writable(opt.report);
 	if (ddk_model_load(opt.model, opt.batch, &model, &err))
 		tool_die("%s", err.msg);
 	C = model->net->cfg.n_classes;
