@@ -13,18 +13,23 @@ sed -n '/numpy-reader-begin/,/numpy-reader-end/p' "$T/man/ddk-stream.5" |
 	sed -e '/^\./d' -e 's/\\e/\\/g' >"$W/ddkstream.py"
 export PYTHONPATH=$W
 
-# 1. Sound: 8 kHz WAV, -l 24000 -u 8 -p 30, against a NumPy recipe.
-"$P" -q -l 24000 -u 8 -p 30 --manifest "$D/speech8k/manifest.tsv" \
-	>"$W/speech.ddk" || fail "pool speech"
-"$PY" - "$D/speech8k" "$W/speech.ddk" <<'PYEOF' || fail "speech maps differ"
-import sys, wave, numpy as np, ddkstream
-folder, stream = sys.argv[1], sys.argv[2]
-manifest = [l.rstrip("\n").split("\t") for l in open(folder + "/manifest.tsv")]
+# 1. Sound: 8 kHz WAV, -l 24000 -u 8 -p 30, against a NumPy recipe, on the
+# short speech files and on the KLettres voices.
+for m in speech8k/manifest.tsv klettres/train.tsv klettres/test.tsv; do
+	"$P" -q -l 24000 -u 8 -p 30 --manifest "$D/$m" >"$W/speech.ddk" ||
+		fail "pool $m"
+	"$PY" - "$D/$m" "$W/speech.ddk" <<'PYEOF' || fail "$m: maps differ"
+import os, sys, wave, numpy as np, ddkstream
+mfile, stream = sys.argv[1], sys.argv[2]
+folder = os.path.dirname(mfile)
+manifest = [l.rstrip("\n").split("\t") for l in open(mfile)]
 recs = list(ddkstream.read_records(open(stream, "rb")))
 assert len(recs) == len(manifest), (len(recs), len(manifest))
 worst = 0.0
 for (path, label), (key, lab, x) in zip(manifest, recs):
     w = wave.open(folder + "/" + path)
+    assert w.getframerate() == 8000 and w.getsampwidth() == 2, path
+    assert w.getnchannels() == 1 or "speech8k" in mfile, path
     raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     s = (raw.astype(np.float64) / 32768.0).reshape(-1, w.getnchannels())
     s = s.mean(axis=1)[:24000]
@@ -34,9 +39,10 @@ for (path, label), (key, lab, x) in zip(manifest, recs):
     m = np.where(hi > lo, (m - lo) / np.where(hi > lo, hi - lo, 1), 0)
     assert key == path and lab == label and x.shape == (8, 100), key
     worst = max(worst, float(np.abs(x - m).max()))
-print("speech: largest difference %.3g" % worst)
+print("%s: largest difference %.3g" % (mfile, worst))
 sys.exit(0 if worst <= 1e-6 else 1)
 PYEOF
+done
 
 # 2. Fashion-MNIST: every value is pixel/255, labels from the label file.
 F=/usr/share/datasets/fashion-mnist
@@ -141,8 +147,12 @@ cmp -s "$W/win" "$W/win.want" || fail "window keys: $(cat "$W/win")"
 "$P" -q -p 40 <"$D/speech8k/de-b.wav" --tsv | cut -f 3- >"$W/stdin"
 cmp -s "$W/file" "$W/stdin" || fail "stdin sound differs from the file"
 
-# 6. Ogg Vorbis through libsndfile, with a label for named files.
+# 6. Ogg Vorbis at 44.1 kHz through libsndfile, with a label for named
+# files; every one of its 64512 samples is read.
 "$P" -q -l 48000 -u 8 -p 60 --label fr --tsv \
-	"$D/klettres/fr/a-0.ogg" | cut -f 2-4 >"$W/ogg"
+	"$D/vorbis/fr-a-0.ogg" | cut -f 2-4 >"$W/ogg"
 [ "$(cat "$W/ogg")" = "fr	8	100" ] || fail "ogg: $(cat "$W/ogg")"
+"$P" -q -p 1 --normalize none --tsv "$D/vorbis/fr-a-0.ogg" | cut -f 3,4 \
+	>"$W/ogg"
+[ "$(cat "$W/ogg")" = "1	64512" ] || fail "ogg length: $(cat "$W/ogg")"
 finish
