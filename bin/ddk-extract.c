@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "ddk_png.h"
 #include "tool.h"
 
@@ -583,11 +584,22 @@ static void png_dir(void)
 		tool_die("%s: %s", opt.png, strerror(errno));
 }
 
+/* stdio writes a file or pipe 4 KiB at a time, which is a system call
+ * per image: give the output a larger buffer (not on a terminal, where
+ * text should appear line by line). */
+static void big_buffer(FILE *out)
+{
+	static char buf[1 << 18];
+
+	if (!isatty(fileno(out)))
+		setvbuf(out, buf, _IOFBF, sizeof buf);
+}
+
 int main(int argc, char **argv)
 {
 	int first;
 	FILE *out;
-	uint64_t n = 0;
+	uint64_t n = 0, since = 0;
 
 	tool_init("ddk-extract", usage);
 	first = parse(argc, argv);
@@ -602,6 +614,7 @@ int main(int argc, char **argv)
 		png_dir();
 
 	out = tool_out_open(opt.out);
+	big_buffer(out);
 	tool_records_begin(&in, argc - first, argv + first);
 	while (tool_records_next(&in, &rec)) {
 		check_finite();
@@ -612,7 +625,14 @@ int main(int argc, char **argv)
 		tool_write(out, &res, opt.tsv);
 		if (opt.png)
 			picture();
-		tool_progress("records", ++n, 0);
+
+		/* tool_progress asks the terminal each call: not per image */
+		n++;
+		since += (uint64_t)rec.rows * rec.cols;
+		if (since >= 65536 || opt.device) {
+			tool_progress("records", n, 0);
+			since = 0;
+		}
 	}
 	tool_records_end(&in);
 	tool_progress_done("records", n);

@@ -7,9 +7,10 @@
  * fixed step the update runs over contiguous lanes and the compiler turns
  * it into SIMD.  Each lane's z(t) waits on a division by z(t-1), so one
  * vector alone would stall on the divider's latency; 32 lanes keep
- * several independent vectors in flight.  Rows left over after the
- * 32-lane blocks go through 8-lane blocks, so a 28-row map wastes 4 lanes,
- * not 36.
+ * several independent vectors in flight.  In these portable loops, rows
+ * left over after the 32-lane blocks go through 8-lane blocks, so a
+ * 28-row map wastes 4 lanes, not 36; the AVX2 path below runs the rest
+ * as one block of up to 32 lanes with pads.
  */
 #include <math.h>
 #include <string.h>
@@ -115,12 +116,16 @@ DDK_CLONES size_t ddk_first_nonfinite(const float *v, size_t n)
 	enum { RUN = 1024 };
 	size_t i = 0;
 
-	for (; i + RUN <= n; i += RUN) {
+	/* runs of RUN values, then one run of the rest cut to 16s, so a
+	 * short record (a 28 x 28 image is 784 values) is scanned in SIMD
+	 * too; the scalar loop finds the exact place, or ends the tail */
+	while (n - i >= 16) {
+		size_t m = n - i < RUN ? (n - i) & ~(size_t)15 : RUN;
 		uint32_t acc[16] = { 0 }, any = 0;
 
 		/* one memcpy per value is one load; a memcpy of 16 into a
 		 * buffer would stall on store forwarding */
-		for (size_t k = 0; k < RUN; k += 16) {
+		for (size_t k = 0; k < m; k += 16) {
 			for (int j = 0; j < 16; j++) {
 				uint32_t u;
 
@@ -132,6 +137,7 @@ DDK_CLONES size_t ddk_first_nonfinite(const float *v, size_t n)
 			any |= acc[j];
 		if (any & 0x80000000u)
 			break;
+		i += m;
 	}
 	for (; i < n; i++)
 		if (!isfinite(v[i]))
@@ -228,87 +234,194 @@ DDK_AVX2 static inline void transpose8(__m256 r[8])
 	}
 }
 
-/* 8G rows from x (stride T) into z; steps past the last multiple of 8
- * go through the scalar loop with the same operations. */
-DDK_AVX2 static inline __attribute__((always_inline)) void
-forward_avx2(const float *x, size_t T, const float *alpha,
-             const float *beta, float s, float *z, int G)
+#define DDK_INLINE DDK_AVX2 static inline __attribute__((always_inline))
+
+/*
+ * The in-lane half of transpose8 on 4 vectors: afterwards r[c] holds
+ * element c of each input's low half, then element c of each high half.
+ * Loading row k's steps 0-3 into the low half of r[k] and row k+4's into
+ * the high half (one load and one insert, no shuffle) makes r[c] the
+ * whole column c; run on columns, it gives row c (low) and row c+4
+ * (high), which two half stores put in place.  So a chunk costs 16
+ * shuffles each way, not transpose8's 24.
+ */
+DDK_INLINE void inlane4(__m256 *r)
+{
+	__m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+	__m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+	__m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+	__m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+
+	r[0] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+	r[1] = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+	r[2] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+	r[3] = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
+/* Steps [t0, t0 + 4H) of G groups of 8 rows into xt[g][0..4H), H = 1
+ * or 2, as columns: xt[g][j] holds step t0 + j of each row. */
+DDK_INLINE void load_cols(const float *x, const size_t *row, size_t t0,
+                          int G, int H, __m256 xt[4][8])
+{
+	/* the loops over g, h, k and j must unroll, or the vectors live in
+	 * memory */
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++) {
+#pragma GCC unroll 2
+		for (int h = 0; h < H; h++) {
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				const float *lo = x + row[8 * g + k] + t0 + 4 * h;
+				const float *hi = x + row[8 * g + k + 4] + t0
+				                  + 4 * h;
+
+				xt[g][4 * h + k] = _mm256_insertf128_ps(
+					_mm256_castps128_ps256(_mm_loadu_ps(lo)),
+					_mm_loadu_ps(hi), 1);
+			}
+			inlane4(xt[g] + 4 * h);
+		}
+	}
+}
+
+/* The inverse of load_cols for the first nl rows. */
+DDK_INLINE void store_cols(float *z, const size_t *row, size_t t0, int G,
+                           int H, size_t nl, __m256 xt[4][8])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++) {
+#pragma GCC unroll 2
+		for (int h = 0; h < H; h++) {
+			inlane4(xt[g] + 4 * h);
+#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				size_t r = 8 * g + k;
+				__m256 v = xt[g][4 * h + k];
+
+				if (r < nl)
+					_mm_storeu_ps(z + row[r] + t0 + 4 * h,
+					              _mm256_castps256_ps128(v));
+				if (r + 4 < nl)
+					_mm_storeu_ps(z + row[r + 4] + t0
+					              + 4 * h,
+					              _mm256_extractf128_ps(v, 1));
+			}
+		}
+	}
+}
+
+/* The last 1 to 3 steps, through masks and transpose8; the steps past
+ * the mask read x = 0 and are never stored. */
+DDK_INLINE void load_masked(const float *x, const size_t *row, size_t t0,
+                            int G, __m256i mask, __m256 xt[4][8])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++) {
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++)
+			xt[g][i] = _mm256_maskload_ps(x + row[8 * g + i] + t0,
+			                              mask);
+		transpose8(xt[g]);
+	}
+}
+
+DDK_INLINE void store_masked(float *z, const size_t *row, size_t t0,
+                             int G, size_t nl, __m256i mask,
+                             __m256 xt[4][8])
+{
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++) {
+		transpose8(xt[g]);
+#pragma GCC unroll 8
+		for (int i = 0; i < 8; i++)
+			if ((size_t)(8 * g + i) < nl)
+				_mm256_maskstore_ps(z + row[8 * g + i] + t0,
+				                    mask, xt[g][i]);
+	}
+}
+
+/* n steps of the recurrence (n a constant), xt[g][j] replaced by z. */
+DDK_INLINE void steps(__m256 *zs, const __m256 *a, const __m256 *b, int G,
+                      int n, __m256 xt[4][8])
+{
+	__m256 lo = _mm256_set1_ps(floor_f), hi = _mm256_set1_ps(ceil_f);
+
+#pragma GCC unroll 8
+	for (int j = 0; j < n; j++) {
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			__m256 u = _mm256_add_ps(zs[g],
+			                         _mm256_div_ps(a[g], zs[g]));
+
+			u = _mm256_add_ps(u, _mm256_mul_ps(b[g], xt[g][j]));
+			u = _mm256_min_ps(_mm256_max_ps(u, lo), hi);
+			zs[g] = xt[g][j] = u;
+		}
+	}
+}
+
+/*
+ * nl <= 8G rows from x (stride T) into z.  Lanes past nl are pads: they
+ * read row 0 again, with alpha = beta = 0, and are never stored, so a
+ * 28-row map runs as one G = 4 call with four divisions in flight.
+ * Steps go 8 at a time, then 4, then the last 1 to 3 through masks.
+ */
+DDK_INLINE void forward_avx2(const float *x, size_t T, const float *alpha,
+                             const float *beta, float s, float *z, int G,
+                             size_t nl)
 {
 	__m256 zs[4], a[4], b[4], xt[4][8];
-	__m256 lo = _mm256_set1_ps(floor_f), hi = _mm256_set1_ps(ceil_f);
-	float zl[32], al[32], bl[32];
-	size_t t0 = 0;
+	float al[32] = { 0 }, bl[32] = { 0 };
+	size_t t0 = 0, row[32];
 
-	/* the loops over g and j must unroll, or the vectors live in memory */
+	for (size_t l = 0; l < nl; l++) {
+		al[l] = alpha[l];
+		bl[l] = s * beta[l];
+	}
+	for (size_t l = 0; l < 32; l++)
+		row[l] = l < nl ? l * T : 0;
 #pragma GCC unroll 4
 	for (int g = 0; g < G; g++) {
 		zs[g] = _mm256_set1_ps((float)DDK_Z0);
-		a[g] = _mm256_loadu_ps(alpha + 8 * g);
-		b[g] = _mm256_mul_ps(_mm256_set1_ps(s),
-		                     _mm256_loadu_ps(beta + 8 * g));
+		a[g] = _mm256_loadu_ps(al + 8 * g);
+		b[g] = _mm256_loadu_ps(bl + 8 * g);
 	}
+
 	for (; t0 + 8 <= T; t0 += 8) {
-#pragma GCC unroll 4
-		for (int g = 0; g < G; g++) {
-#pragma GCC unroll 8
-			for (int i = 0; i < 8; i++)
-				xt[g][i] = _mm256_loadu_ps(x + (8 * g + i) * T
-				                           + t0);
-			transpose8(xt[g]);
-		}
-#pragma GCC unroll 8
-		for (int j = 0; j < 8; j++) {
-#pragma GCC unroll 4
-			for (int g = 0; g < G; g++) {
-				__m256 u = _mm256_add_ps(zs[g],
-				           _mm256_div_ps(a[g], zs[g]));
-
-				u = _mm256_add_ps(u, _mm256_mul_ps(b[g],
-				                                   xt[g][j]));
-				u = _mm256_min_ps(_mm256_max_ps(u, lo), hi);
-				zs[g] = xt[g][j] = u;
-			}
-		}
-#pragma GCC unroll 4
-		for (int g = 0; g < G; g++) {
-			transpose8(xt[g]);
-#pragma GCC unroll 8
-			for (int i = 0; i < 8; i++)
-				_mm256_storeu_ps(z + (8 * g + i) * T + t0,
-				                 xt[g][i]);
-		}
+		load_cols(x, row, t0, G, 2, xt);
+		steps(zs, a, b, G, 8, xt);
+		store_cols(z, row, t0, G, 2, nl, xt);
 	}
-	if (t0 == T)
-		return;
-
-	for (int g = 0; g < G; g++) {
-		_mm256_storeu_ps(zl + 8 * g, zs[g]);
-		_mm256_storeu_ps(al + 8 * g, a[g]);
-		_mm256_storeu_ps(bl + 8 * g, b[g]);
+	if (t0 + 4 <= T) {
+		load_cols(x, row, t0, G, 1, xt);
+		steps(zs, a, b, G, 4, xt);
+		store_cols(z, row, t0, G, 1, nl, xt);
+		t0 += 4;
 	}
-	for (int l = 0; l < 8 * G; l++) {
-		for (size_t t = t0; t < T; t++) {
-			float u = zl[l] + al[l] / zl[l] + bl[l] * x[l * T + t];
+	if (t0 < T) {
+		__m256i mask = _mm256_cmpgt_epi32(
+			_mm256_set1_epi32((int)(T - t0)),
+			_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 
-			u = u > floor_f ? u : floor_f;
-			zl[l] = z[l * T + t] = u < ceil_f ? u : ceil_f;
-		}
+		load_masked(x, row, t0, G, mask, xt);
+		steps(zs, a, b, G, 3, xt);
+		store_masked(z, row, t0, G, nl, mask, xt);
 	}
 }
 
-DDK_AVX2 static void forward_avx2_32(const float *x, size_t T,
-                                     const float *alpha, const float *beta,
-                                     float s, float *z)
-{
-	forward_avx2(x, T, alpha, beta, s, z, 4);
+/* One copy per group count, so G is a constant inside each. */
+#define DEFINE_FORWARD_AVX2(NAME, G)                                       \
+DDK_AVX2 static void NAME(const float *x, size_t T, const float *alpha,   \
+                          const float *beta, float s, float *z,           \
+                          size_t nl)                                      \
+{                                                                          \
+	forward_avx2(x, T, alpha, beta, s, z, G, nl);                      \
 }
 
-DDK_AVX2 static void forward_avx2_8(const float *x, size_t T,
-                                    const float *alpha, const float *beta,
-                                    float s, float *z)
-{
-	forward_avx2(x, T, alpha, beta, s, z, 1);
-}
+DEFINE_FORWARD_AVX2(forward_avx2_8, 1)
+DEFINE_FORWARD_AVX2(forward_avx2_16, 2)
+DEFINE_FORWARD_AVX2(forward_avx2_24, 3)
+DEFINE_FORWARD_AVX2(forward_avx2_32, 4)
 
 static int have_avx2(void)
 {
@@ -319,22 +432,30 @@ static int have_avx2(void)
 	return known && use_simd;
 }
 
-/* Rows [r, r + 8k) through AVX2; returns the first row not done. */
+/* All rows through AVX2: blocks of 32, then one block of what is left
+ * (8G >= its rows); returns the number of rows done (0 without AVX2). */
 static size_t map_forward_avx2(const float *x, size_t rows, size_t T,
                                const float *alpha, const float *beta,
                                float s, float *z)
 {
+	typedef void block_fn(const float *, size_t, const float *,
+	                      const float *, float, float *, size_t);
+	static block_fn *const by_groups[4] = {
+		forward_avx2_8, forward_avx2_16, forward_avx2_24,
+		forward_avx2_32
+	};
 	size_t r = 0;
 
 	if (!have_avx2())
 		return 0;
 	for (; r + 32 <= rows; r += 32)
 		forward_avx2_32(x + r * T, T, alpha + r, beta + r, s,
-		                z + r * T);
-	for (; r + 8 <= rows; r += 8)
-		forward_avx2_8(x + r * T, T, alpha + r, beta + r, s,
-		               z + r * T);
-	return r;
+		                z + r * T, 32);
+	if (r < rows)
+		by_groups[(rows - r - 1) / 8](x + r * T, T, alpha + r,
+		                              beta + r, s, z + r * T,
+		                              rows - r);
+	return rows;
 }
 #else
 static size_t map_forward_avx2(const float *x, size_t rows, size_t T,

@@ -133,8 +133,9 @@ START_TEST(test_simd_same_bits)
 	static float x[R * N], z1[R * N], z2[R * N];
 	float alpha[R], beta[R];
 	double xd[R * N];
-	const size_t rows[] = { 1, 7, 8, 9, 16, 31, 32, 40, 64, 77 };
-	const size_t T[] = { 1, 7, 8, 9, 16, 33, 83 };
+	const size_t rows[] = { 1, 7, 8, 9, 12, 16, 20, 24, 28, 31, 32, 40,
+	                        64, 77 };
+	const size_t T[] = { 1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 28, 33, 83 };
 
 	fill_inputs(xd, R * N, 13);
 	for (size_t i = 0; i < R * N; i++)
@@ -413,6 +414,43 @@ START_TEST(test_channels)
 }
 END_TEST
 
+/* ddk_first_nonfinite finds the first NaN or infinity at every place of
+ * arrays of many lengths (inside and after the SIMD runs), and returns n
+ * for finite arrays, the largest floats and subnormals included. */
+START_TEST(test_first_nonfinite)
+{
+	enum { N = 2100 };
+	static float v[N];
+	const size_t len[] = { 0, 1, 15, 16, 17, 784, 1023, 1024, 1025,
+	                       2047, 2100 };
+	const float bad[] = { NAN, INFINITY, -INFINITY };
+
+	for (size_t i = 0; i < N; i++)
+		v[i] = i % 3 ? FLT_MAX * (i % 2 ? 1 : -1) : FLT_MIN / 4;
+	for (size_t l = 0; l < sizeof len / sizeof len[0]; l++) {
+		size_t n = len[l];
+
+		ck_assert_uint_eq(ddk_first_nonfinite(v, n), n);
+		for (size_t at = 0; at < n; at += at < 40 ? 1 : 37) {
+			float keep = v[at];
+
+			v[at] = bad[at % 3];
+			ck_assert_uint_eq(ddk_first_nonfinite(v, n), at);
+			if (at + 5 < n) {
+				/* a later one does not hide the first */
+				float keep5 = v[at + 5];
+
+				v[at + 5] = NAN;
+				ck_assert_uint_eq(ddk_first_nonfinite(v, n),
+				                  at);
+				v[at + 5] = keep5;
+			}
+			v[at] = keep;
+		}
+	}
+}
+END_TEST
+
 static Suite *kinetics_suite(void)
 {
 	Suite *s = suite_create("kinetics");
@@ -427,6 +465,7 @@ static Suite *kinetics_suite(void)
 	tcase_add_loop_test(tc, test_reverse_pass, 0, n);
 	tcase_add_test(tc, test_map_backward);
 	tcase_add_test(tc, test_channels);
+	tcase_add_test(tc, test_first_nonfinite);
 	suite_add_tcase(s, tc);
 	return s;
 }
