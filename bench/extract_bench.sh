@@ -1,0 +1,107 @@
+#!/bin/sh
+# ddk-extract -a A -b B on a large binary stream against cat of the same
+# stream and against NumPy (bench/extract_numpy.py, float32, vectorised
+# over rows), all writing to /dev/null with the file in the page cache.
+# Usage: bench/extract_bench.sh [COPIES [REPS]] from the checkout, after
+# make; DDK_BIN names the tools' folder (default bin), FM the folder of
+# the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist).
+#
+# The stream is the 60,000 training images pooled by ddk-pool (28 x 28
+# maps, 191 MB), concatenated COPIES times (default 3).  Each rep runs
+# cat, ddk-extract, NumPy record by record and NumPy on batches of 4096
+# records, one after the other; each ratio reported is the median of the
+# REPS ratios (default 3), so a busy machine shifts both sides.  Before
+# timing, the outputs of ddk-extract and of both NumPy runs on one copy
+# must have the same bytes.  Last, the peak RSS of ddk-extract on 1 and
+# 10 copies read from a pipe shows whether memory stays flat.
+set -e
+COPIES=${1:-3}
+REPS=${2:-3}
+A=0.1 BETA=0.2
+B=${DDK_BIN:-bin}
+PY=${PYTHON:-/usr/bin/python3}
+FM=${FM:-/usr/share/datasets/fashion-mnist}
+D=$(dirname "$0")
+W=$(mktemp -d "${TMPDIR:-/tmp}/extract-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+TIME="/usr/bin/time -f %e\t%U\t%S\t%M"
+
+"$B/ddk-pool" -q --idx "$FM/train-images-idx3-ubyte.gz" \
+	--labels "$FM/train-labels-idx1-ubyte.gz" -o "$W/one.ddk"
+for i in $(seq "$COPIES"); do cat "$W/one.ddk"; done >"$W/big.ddk"
+values=$((60000 * 784 * COPIES))
+echo "stream: $COPIES x 60000 maps of 28 x 28, $values values," \
+	"$(wc -c <"$W/big.ddk") bytes"
+
+# Same bytes from all three, or the comparison means nothing.
+"$B/ddk-extract" -q -a $A -b $BETA "$W/one.ddk" >"$W/ours.ddk"
+"$PY" "$D/extract_numpy.py" $A $BETA "$W/one.ddk" "$W/np.ddk"
+cmp "$W/ours.ddk" "$W/np.ddk"
+"$PY" "$D/extract_numpy.py" $A $BETA "$W/one.ddk" "$W/np.ddk" --batch 4096
+cmp "$W/ours.ddk" "$W/np.ddk"
+rm -f "$W/ours.ddk" "$W/np.ddk"
+echo "outputs: ddk-extract and NumPy (both ways) give the same bytes"
+
+# timed NAME CMD...: one line "NAME elapsed user sys maxrss_kB"; the
+# elapsed time from date, to the nanosecond (time(1) gives 10 ms).
+timed() {
+	name=$1; shift
+	t0=$(date +%s.%N)
+	$TIME -o "$W/t" "$@" >/dev/null
+	t1=$(date +%s.%N)
+	printf '%s\t%.4f\t%s\n' "$name" "$(echo "$t1 - $t0" | bc -l)" \
+		"$(cut -f 2- "$W/t")" >>"$W/times"
+}
+
+cat "$W/big.ddk" >/dev/null
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$W/times"
+for r in $(seq "$REPS"); do
+	timed cat cat "$W/big.ddk"
+	timed extract "$B/ddk-extract" -q -a $A -b $BETA "$W/big.ddk"
+	timed numpy "$PY" "$D/extract_numpy.py" $A $BETA "$W/big.ddk" \
+		/dev/null
+	timed numpy-batch "$PY" "$D/extract_numpy.py" $A $BETA \
+		"$W/big.ddk" /dev/null --batch 4096
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+printf 'run\telapsed_s\tuser_s\tsys_s\tmaxrss_kB\n'
+cat "$W/times"
+awk -F'\t' -v reps="$REPS" -v values="$values" '
+	{ t[$1, ++n[$1]] = $2 }
+	function median(a, b,   i, j, k, r, x) {
+		for (i = 1; i <= reps; i++) r[i] = t[a, i] / t[b, i]
+		for (i = 2; i <= reps; i++)        # insertion sort
+			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
+				x = r[j]; r[j] = r[j - 1]; r[j - 1] = x
+			}
+		k = int((reps + 1) / 2)
+		return reps % 2 ? r[k] : (r[k] + r[k + 1]) / 2
+	}
+	function best(a,   i, m) {
+		m = t[a, 1]
+		for (i = 2; i <= reps; i++) if (t[a, i] < m) m = t[a, i]
+		return m
+	}
+	END {
+		printf "values/s (best run): cat %.3g, " \
+		       "ddk-extract %.3g, numpy %.3g, numpy-batch %.3g\n",
+		       values / best("cat"), values / best("extract"),
+		       values / best("numpy"), values / best("numpy-batch")
+		printf "median ratio ddk-extract / cat: %.2f\n",
+		       median("extract", "cat")
+		printf "median ratio numpy / ddk-extract: %.1f\n",
+		       median("numpy", "extract")
+		printf "median ratio numpy-batch / ddk-extract: %.1f\n",
+		       median("numpy-batch", "extract")
+	}' "$W/times"
+
+# Flat memory: the same peak RSS for 1 and 10 copies through a pipe.
+for n in 1 10; do
+	rss=$(for i in $(seq $n); do cat "$W/one.ddk"; done |
+		/usr/bin/time -f %M "$B/ddk-extract" -q -a $A -b $BETA \
+		2>&1 >/dev/null)
+	echo "peak RSS of ddk-extract on $n copies from a pipe: $rss kB"
+done
