@@ -770,6 +770,28 @@ ddk_status ddk_lsq_init(ddk_lsq *w, const ddk_lsq_problem *pb,
 	return DDK_OK;
 }
 
+/*
+ * The actual reduction F(x) - F(x_new) as -1/2 sum (fn_i - f_i)(fn_i + f_i):
+ * near a solution the difference of the two sums loses every digit of a
+ * reduction below eps F, and then the steps of a slowly converging
+ * (large-residual) problem look like failures and the region collapses
+ * early.  The differences fn_i - f_i keep those digits.  *cost_new gets
+ * F(x_new).
+ */
+static double reduction(const ddk_lsq *w, double *cost_new)
+{
+	double red = 0, c = 0;
+
+	for (size_t i = 0; i < w->m; i++) {
+		double fn = w->f_new[i], f = w->f[i];
+
+		red += (fn - f) * (fn + f);
+		c += fn * fn;
+	}
+	*cost_new = 0.5 * c;
+	return -0.5 * red;
+}
+
 /* Ratio of actual to predicted reduction, and the radius update. */
 static double update_radius(ddk_lsq *w, double actual, double predicted,
                             double step_h_norm)
@@ -834,8 +856,7 @@ ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 		}
 
 		/* Compare the model's promise with the outcome. */
-		cost_new = 0.5 * dot(w->f_new, w->f_new, w->m);
-		actual = w->cost - cost_new;
+		actual = reduction(w, &cost_new);
 		ratio = update_radius(w, actual, predicted, hn);
 		sn = norm2(w->step, n);
 		xn = norm2(w->x, n);
