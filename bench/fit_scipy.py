@@ -7,7 +7,10 @@ sensitivities, zero where z sits on the floor), the same bounds [0, 1],
 tolerances (SciPy's defaults, which ddk-fit shares) and the same starts:
 ddk_rng_for_key is re-implemented below, so start k of a curve is the
 pair ddk-fit draws.  Reads the text tensor stream; writes
-key alpha beta ssr seconds (per-curve wall time of all starts).
+key alpha beta ssr status nfev seconds callback_s: the kept start's
+SciPy status and evaluations, the per-curve wall time of all starts
+inside least_squares (parsing excluded), and the part of it spent in
+our residual and Jacobian callbacks.
 """
 import argparse
 import time
@@ -59,35 +62,47 @@ class Rng:
 
 
 def forward(p, x):
-    """z(1..T) and its sensitivities, floor and ceiling as in ddk."""
-    alpha, beta = p
-    T = len(x)
-    z = np.empty(T)
-    J = np.empty((T, 2))
+    """z(1..T) and its sensitivities, floor and ceiling as in ddk.
+
+    x is a Python list: plain floats in the loop are twice as fast as
+    indexing NumPy arrays, so SciPy is not slowed by our model code.
+    """
+    alpha, beta = float(p[0]), float(p[1])
+    z, J = [], []
     zp, da, db = 1.0, 0.0, 0.0
-    for t in range(T):
-        u = zp + alpha / zp - beta * x[t]
-        if u <= FLOOR or u >= CEIL or u != u:
-            zp, da, db = (CEIL if u >= CEIL else FLOOR), 0.0, 0.0
-        else:
+    for xt in x:
+        u = zp + alpha / zp - beta * xt
+        if FLOOR < u < CEIL:
             g = 1.0 - alpha / (zp * zp)
-            da, db = g * da + 1.0 / zp, g * db - x[t]
+            da, db = g * da + 1.0 / zp, g * db - xt
             zp = u
-        z[t] = zp
-        J[t, 0], J[t, 1] = da, db
-    return z, J
+        else:                       # NaN falls to the floor too
+            zp, da, db = (CEIL if u >= CEIL else FLOOR), 0.0, 0.0
+        z.append(zp)
+        J.append((da, db))
+    return np.array(z), np.array(J)
 
 
 def fit(key, x, y, restarts, seed):
-    cache = {}
+    """Best of restarts + 1 starts; also the seconds spent in our
+    residual and Jacobian callbacks (the rest is SciPy's own)."""
+    cache = {'p': None, 'J': None, 'cb': 0.0}
 
     def fun(p):
+        t0 = time.perf_counter()
         z, J = forward(p, x)
-        cache['J'] = J
+        cache['p'], cache['J'] = p.copy(), J
+        cache['cb'] += time.perf_counter() - t0
         return z - y
 
     def jac(p):
-        return forward(p, x)[1]
+        # trf asks for J at the point it evaluated last: reuse it, as
+        # ddk-fit does
+        t0 = time.perf_counter()
+        if cache['p'] is None or not np.array_equal(p, cache['p']):
+            cache['p'], cache['J'] = p.copy(), forward(p, x)[1]
+        cache['cb'] += time.perf_counter() - t0
+        return cache['J']
 
     rng = Rng(seed, key)
     best = None
@@ -97,8 +112,8 @@ def fit(key, x, y, restarts, seed):
                           method='trf')
         ssr = 2 * r.cost
         if best is None or ssr < best[2]:
-            best = (r.x[0], r.x[1], ssr)
-    return best
+            best = (r.x[0], r.x[1], ssr, r.status, r.nfev)
+    return best, cache['cb']
 
 
 def main():
@@ -108,7 +123,7 @@ def main():
     ap.add_argument('--no-normalize', action='store_true')
     ap.add_argument('file')
     a = ap.parse_args()
-    print("key\talpha\tbeta\tssr\tseconds")
+    print("key\talpha\tbeta\tssr\tstatus\tnfev\tseconds\tcallback_s")
     for line in open(a.file):
         if line.startswith('#') or not line.strip():
             continue
@@ -122,9 +137,11 @@ def main():
         if not a.no_normalize:
             y = (y - y.min()) / (y.max() - y.min())
         t0 = time.perf_counter()
-        alpha, beta, ssr = fit(key, x, y, a.restarts, a.seed)
+        (alpha, beta, ssr, status, nfev), cb = fit(key, x.tolist(), y,
+                                                   a.restarts, a.seed)
         dt = time.perf_counter() - t0
-        print("%s\t%.12g\t%.12g\t%.12g\t%.6f" % (key, alpha, beta, ssr, dt))
+        print("%s\t%.12g\t%.12g\t%.12g\t%d\t%d\t%.6f\t%.6f" % (
+            key, alpha, beta, ssr, status, nfev, dt, cb))
 
 
 main()
