@@ -231,18 +231,22 @@ static void write_report(void)
 	free(text);
 }
 
+/* One batch of records (static, so an exit in mid-run leaks nothing). */
+static float *x, *probs;        /* B x n_in, B x C */
+static char **keys, **labels;   /* B each */
+
 static void run(int argc, char **argv)
 {
 	ddk_net *net = model->net;
 	size_t B = opt.batch, n_in = net->n_in, nb = 0;
-	float *x = xcalloc(B * n_in, sizeof *x);
-	float *probs = xcalloc(B * C, sizeof *probs);
-	char **keys = xcalloc(B, sizeof *keys), **labels = xcalloc(B,
-	                                                          sizeof *labels);
 	tool_records it;
 	ddk_record rec;
 	int more = 1;
 
+	x = xcalloc(B * n_in, sizeof *x);
+	probs = xcalloc(B * C, sizeof *probs);
+	keys = xcalloc(B, sizeof *keys);
+	labels = xcalloc(B, sizeof *labels);
 	ddk_record_init(&rec);
 	tool_records_begin(&it, argc, argv);
 	while (more) {
@@ -327,9 +331,11 @@ static void check_writable(const char *path)
 	char *dir = slash ? xstrndup(path, (size_t)(slash - path) + 1)
 	                  : xstrndup(".", 1);
 
-	if (access(dir, W_OK | X_OK) != 0)
-		tool_die("%s: cannot write there (%s)", path, strerror(errno));
+	int bad = access(dir, W_OK | X_OK) != 0, e = errno;
+
 	free(dir);
+	if (bad)
+		tool_die("%s: cannot write there (%s)", path, strerror(e));
 }
 
 static void print_summary(void)

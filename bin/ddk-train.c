@@ -228,12 +228,15 @@ static void check_writable(const char *path)
 	const char *slash = strrchr(path, '/');
 	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1)
 	                  : strdup(".");
+	int bad, e;
 
 	if (!dir)
 		tool_die("out of memory");
-	if (access(dir, W_OK | X_OK) != 0)
-		tool_die("%s: cannot write there (%s)", path, strerror(errno));
+	bad = access(dir, W_OK | X_OK) != 0;
+	e = errno;
 	free(dir);
+	if (bad)
+		tool_die("%s: cannot write there (%s)", path, strerror(e));
 }
 
 static void check_options(void)
