@@ -10,24 +10,98 @@
 #include <zlib.h>
 #include "ddk_pool.h"
 
-/* One window of P samples reduced by op. */
-static double reduce(const float *x, size_t p, ddk_pool_op op)
+/*
+ * Sums of x[0..m), of |x| and of x^2, in double over four lanes: the lanes
+ * do not wait on one another, and the result stays within a few ulps of
+ * the sum in order.
+ */
+static double sum(const float *x, size_t m)
 {
-	double acc = op == DDK_POOL_MAX ? -DBL_MAX : 0;
+	double a[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
 
-	for (size_t i = 0; i < p; i++) {
-		double v = x[i];
+	for (; i + 4 <= m; i += 4)
+		for (int j = 0; j < 4; j++)
+			a[j] += x[i + j];
+	for (; i < m; i++)
+		a[0] += x[i];
+	return (a[0] + a[1]) + (a[2] + a[3]);
+}
 
-		switch (op) {
-		case DDK_POOL_MEAN: acc += v; break;
-		case DDK_POOL_ABSMEAN: acc += fabs(v); break;
-		case DDK_POOL_RMS: acc += v * v; break;
-		case DDK_POOL_MAX: acc = v > acc ? v : acc; break;
-		}
-	}
-	if (op == DDK_POOL_MAX)
+static double sum_abs(const float *x, size_t m)
+{
+	double a[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
+
+	for (; i + 4 <= m; i += 4)
+		for (int j = 0; j < 4; j++)
+			a[j] += fabs(x[i + j]);
+	for (; i < m; i++)
+		a[0] += fabs(x[i]);
+	return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+static double sum_sq(const float *x, size_t m)
+{
+	double a[4] = { 0, 0, 0, 0 };
+	size_t i = 0;
+
+	for (; i + 4 <= m; i += 4)
+		for (int j = 0; j < 4; j++)
+			a[j] += (double)x[i + j] * x[i + j];
+	for (; i < m; i++)
+		a[0] += (double)x[i] * x[i];
+	return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+/*
+ * One window of p samples reduced by op, of which the first m are x[0..m)
+ * and the other p - m are zero padding (m < p only past a signal's end).
+ */
+static double reduce(const float *x, size_t m, size_t p, ddk_pool_op op)
+{
+	double acc;
+
+	switch (op) {
+	case DDK_POOL_MEAN:
+		return sum(x, m) / p;
+	case DDK_POOL_ABSMEAN:
+		return sum_abs(x, m) / p;
+	case DDK_POOL_RMS:
+		return sqrt(sum_sq(x, m) / p);
+	case DDK_POOL_MAX:
+		acc = m < p ? 0 : -DBL_MAX;
+		for (size_t i = 0; i < m; i++)
+			acc = x[i] > acc ? x[i] : acc;
 		return acc;
-	return op == DDK_POOL_RMS ? sqrt(acc / p) : acc / p;
+	}
+	return 0;
+}
+
+/* A row of t_len windows of p from src[start..], src holding n values. */
+static void pool_row(float *z, const float *src, size_t n, size_t start,
+                     size_t t_len, size_t p, ddk_pool_op op)
+{
+	/* Windows of one sample: the sample itself, or its size.  Adding
+	 * +0 turns -0 into 0, as the sums of the other path do. */
+	if (p == 1) {
+		size_t m = start >= n ? 0 : n - start < t_len ? n - start : t_len;
+
+		if (op == DDK_POOL_MEAN || op == DDK_POOL_MAX)
+			for (size_t t = 0; t < m; t++)
+				z[t] = src[start + t] + 0.0f;
+		else
+			for (size_t t = 0; t < m; t++)
+				z[t] = fabsf(src[start + t]);
+		memset(z + m, 0, (t_len - m) * sizeof *z);
+		return;
+	}
+	for (size_t t = 0; t < t_len; t++) {
+		size_t a = start + t * p;
+		size_t m = a >= n ? 0 : n - a < p ? n - a : p;
+
+		z[t] = (float)reduce(m ? src + a : src, m, p, op) + 0.0f;
+	}
 }
 
 static void normalize_row(float *z, size_t t_len)
@@ -82,22 +156,9 @@ ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
 		return s;
 
 	/* Crop or pad, cut and pool, row by row. */
-	float *win = malloc(p * sizeof *win);
-	if (!win)
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	for (size_t r = 0; r < out_rows; r++) {
-		const float *src = x + (r / u) * n;
-		size_t start = (r % u) * step;
-
-		for (size_t t = 0; t < t_len; t++) {
-			for (size_t i = 0; i < p; i++) {
-				size_t k = start + t * p + i;
-				win[i] = k < n ? src[k] : 0.0f;
-			}
-			out->v[r * t_len + t] = (float)reduce(win, p, o->op);
-		}
-	}
-	free(win);
+	for (size_t r = 0; r < out_rows; r++)
+		pool_row(out->v + r * t_len, x + (r / u) * n, n,
+		         (r % u) * step, t_len, p, o->op);
 
 	/* Normalise. */
 	op_range(o->op, &lo, &hi);
@@ -197,13 +258,21 @@ static ddk_status mixdown(SNDFILE *snd, const SF_INFO *info, float **x,
 		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
 		                "%u", path, frames, DDK_VALUES_MAX);
 	mono = malloc(frames * sizeof *mono);
-	buf = malloc((size_t)CHUNK * ch * sizeof *buf);
-	if (!mono || !buf) {
+	buf = ch > 1 ? malloc((size_t)CHUNK * ch * sizeof *buf) : NULL;
+	if (!mono || (ch > 1 && !buf)) {
 		free(mono);
 		free(buf);
 		return ddk_fail(err, DDK_ENOMEM, "out of memory");
 	}
-	while (got < frames) {
+	while (ch == 1 && got < frames) {
+		sf_count_t k = sf_readf_float(snd, mono + got,
+		                              (sf_count_t)(frames - got));
+
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	while (ch > 1 && got < frames) {
 		sf_count_t k = sf_readf_float(snd, buf, CHUNK);
 
 		if (k <= 0)
