@@ -321,6 +321,8 @@ static int parse(int argc, char **argv)
 		tool_usage_error("-m MODEL is required");
 	if (opt.vote && !opt.vote[0])
 		tool_usage_error("--vote: the separator is empty");
+	if (opt.report && opt.out && strcmp(opt.report, opt.out) == 0)
+		tool_usage_error("--report %s: the -o file", opt.report);
 	return optind;
 }
 

@@ -282,6 +282,9 @@ static void check_options(void)
 		sprintf(p, "%s.ckpt", opt.model);
 		opt.ckpt = p;
 	}
+	if (strcmp(opt.ckpt, opt.model) == 0)
+		tool_usage_error("--checkpoint %s: the model's own file",
+		                 opt.ckpt);
 }
 
 static void load(ddk_dataset *d, int argc, char **argv)

@@ -80,6 +80,8 @@ grep -q '"format": "ddk-model"' "$W/m.json" || fail "no format name"
 grep -q '"input": {"rows": 2, "cols": 12}' "$W/m.json" || fail "input shape"
 grep -q '"options": "--epochs 20 --lr 0.05 --hidden 8"' "$W/m.json" ||
 	fail "the options are not recorded"
+[ "$(grep -c '^      {"epoch": ' "$W/m.json")" -eq 20 ] ||
+	fail "--epochs 20: not 20 epochs in the history"
 
 # progress: the configuration once, then one line per epoch
 "$TR" -m "$W/p.json" --epochs 3 --val "$W/val.tsv" "$W/train.tsv" \
@@ -271,6 +273,27 @@ cmp -s "$W/d1.json" "$W/d3.json" && fail "--seed has no effect"
 cmp -s "$W/d1.json" "$W/d4.json" ||
 	fail "stdin and a named file give different models"
 
+# -- binary and text streams give the same model and predictions ------------
+F=$T/data-samples/fashion-mnist
+if [ -f "$F/t10k-images-idx3-ubyte.gz" ]; then
+	set -- --idx "$F/t10k-images-idx3-ubyte.gz" \
+		--labels "$F/t10k-labels-idx1-ubyte.gz"
+	"$B/ddk-pool" -q "$@" -o "$W/f.ddk" || fail "pool binary: exit $?"
+	"$B/ddk-pool" -q "$@" --tsv -o "$W/f.tsv" || fail "pool text: exit $?"
+	"$TR" -q -m "$W/fb.json" --epochs 2 --hidden 4 "$W/f.ddk" ||
+		fail "binary input: exit $?"
+	"$TR" -q -m "$W/ft.json" --epochs 2 --hidden 4 - <"$W/f.tsv" ||
+		fail "text input: exit $?"
+	cmp -s "$W/fb.json" "$W/ft.json" ||
+		fail "binary and text streams train different models"
+	grep -q '"input": {"rows": 28, "cols": 28}' "$W/fb.json" ||
+		fail "Fashion-MNIST maps are not 28 x 28"
+	"$IN" -q -m "$W/fb.json" "$W/f.ddk" >"$W/pb" 2>/dev/null
+	"$IN" -q -m "$W/fb.json" "$W/f.tsv" >"$W/pt" 2>/dev/null
+	[ "$(wc -l <"$W/pb")" -eq 501 ] && cmp -s "$W/pb" "$W/pt" ||
+		fail "binary and text streams classify differently"
+fi
+
 # -- SIGKILL, then --resume: the same file as an uninterrupted run ---------
 # Many short epochs; the run is killed once epoch 5 is reported (its
 # checkpoint is written before the report).
@@ -278,6 +301,7 @@ E=400
 set -- --epochs $E --hidden 8 --batchnorm --lr 0.01 --seed 3 \
 	--checkpoint "$W/run.ckpt" "$W/train.tsv"
 "$TR" -m "$W/whole.json" "$@" 2>/dev/null || fail "uninterrupted: exit $?"
+: >"$W/kerr"
 "$TR" -m "$W/killed.json" "$@" 2>"$W/kerr" &
 pid=$!
 i=0
