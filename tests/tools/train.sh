@@ -38,7 +38,8 @@ arr() {
 }
 # layers MODEL: the classifier's layers as type:in:out, comma-separated.
 layers() {
-	grep -o '"type": "[a-z]*"\(, "in": [0-9]*, "out": [0-9]*\)\?\|"function": "[a-z]*"' "$1" |
+	grep -o '"type": "[a-z]*"\(, "in": [0-9]*, "out": [0-9]*\)\?'\
+'\|"function": "[a-z]*"' "$1" |
 		sed 's/"type": //; s/"function": //; s/, "in": /:/; s/, "out": /:/' |
 		tr -d '"' | paste -sd, -
 }
@@ -86,7 +87,8 @@ grep -q '"options": "--epochs 20 --lr 0.05 --hidden 8"' "$W/m.json" ||
 # progress: the configuration once, then one line per epoch
 "$TR" -m "$W/p.json" --epochs 3 --val "$W/val.tsv" "$W/train.tsv" \
 	2>"$W/err" || fail "progress run: exit $?"
-[ "$(grep -c '^ddk-train: epoch [0-9]/3 loss [0-9.]* train [0-9.]* val [0-9.]* [0-9.]* s$' "$W/err")" -eq 3 ] ||
+line='^ddk-train: epoch [0-9]/3 loss [0-9.]* train [0-9.]* val [0-9.]* [0-9.]* s$'
+[ "$(grep -c "$line" "$W/err")" -eq 3 ] ||
 	fail "epoch lines: $(cat "$W/err")"
 grep -q '^ddk-train: 120 examples of 2x12, 3 classes, 30 for validation$' \
 	"$W/err" || fail "configuration line: $(head -1 "$W/err")"
@@ -99,7 +101,8 @@ train -m "$W/lin.json" --epochs 1 || fail "linear: exit $?"
 	fail "no --hidden: $(layers "$W/lin.json")"
 train -m "$W/deep.json" --epochs 1 --hidden 8,4 --activation relu \
 	--batchnorm || fail "deep: exit $?"
-[ "$(layers "$W/deep.json")" = "dense:24:8,batchnorm,activation,relu,dense:8:4,batchnorm,activation,relu,dense:4:3" ] ||
+bn_relu=batchnorm,activation,relu
+[ "$(layers "$W/deep.json")" = "dense:24:8,$bn_relu,dense:8:4,$bn_relu,dense:4:3" ] ||
 	fail "--hidden 8,4 --activation relu --batchnorm: $(layers "$W/deep.json")"
 [ "$(arr "$W/deep.json" running_var | wc -l)" -eq 8 ] ||
 	fail "--batchnorm: running_var of the wrong size"
@@ -128,7 +131,8 @@ train -m "$W/fn.json" --epochs 1 --no-ddk --feature-norm ||
 	fail "--feature-norm: exit $?"
 arr "$W/fn.json" mean >"$W/mean"
 arr "$W/fn.json" inv_std >"$W/istd"
-[ "$(wc -l <"$W/mean")" -eq 24 ] || fail "--feature-norm: $(wc -l <"$W/mean") means"
+[ "$(wc -l <"$W/mean")" -eq 24 ] ||
+	fail "--feature-norm: $(wc -l <"$W/mean") means"
 awk -F'\t' 'FILENAME != "-" { if (FNR == 1) f++; v[f, FNR] = $1; next }
 	{ n++; for (j = 1; j <= 24; j++) { s[j] += $(j + 4); q[j] += $(j + 4) ^ 2 } }
 	END { for (j = 1; j <= 24; j++) {
@@ -148,7 +152,7 @@ train -m "$W/fz.json" --epochs 5 --lr 0.05 --alpha 0.3 --beta 0.2 \
 	--freeze-ddk || fail "--freeze-ddk: exit $?"
 [ "$(arr "$W/fz.json" alpha)" = 0.300000012 ] &&
 	[ "$(arr "$W/fz.json" beta)" = 0.200000003 ] ||
-	fail "--freeze-ddk moved the pair: $(arr "$W/fz.json" alpha) $(arr "$W/fz.json" beta)"
+	fail "--freeze-ddk moved the pair: $(arr "$W/fz.json" alpha)"
 grep -q '"trainable": false' "$W/fz.json" || fail "--freeze-ddk: trainable"
 train -m "$W/nf.json" --epochs 5 --lr 0.05 --alpha 0.3 --beta 0.2 ||
 	fail "unfrozen: exit $?"
@@ -173,7 +177,7 @@ loss1() { grep -m1 '"epoch": 1,' "$1" | sed 's/.*"loss": \([^,]*\),.*/\1/'; }
 [ "$(layers "$W/c.json")" = "$(layers "$W/m.json")" ] ||
 	fail "--init-model: another shape"
 ge 0.2 "$(loss1 "$W/c.json")" && ge "$(loss1 "$W/m.json")" 1 ||
-	fail "--init-model does not start from the model (first loss $(loss1 "$W/c.json"), fresh $(loss1 "$W/m.json"))"
+	fail "--init-model: first loss $(loss1 "$W/c.json"), fresh $(loss1 "$W/m.json")"
 expect_status 2 "$TR" -m "$W/x.json" --init-model "$W/fz.json" --hidden 3 \
 	"$W/train.tsv"
 
@@ -216,8 +220,8 @@ cmp -s "$W/b8.json" "$W/b9.json" && fail "--batch has no effect"
 sed 's/\tc1\t/\tc2\t/' "$W/val.tsv" >"$W/noisy.tsv"
 train -m "$W/v.json" --epochs 12 --lr 0.05 --hidden 8 \
 	--val "$W/noisy.tsv" || fail "--val: exit $?"
-grep '"val_accuracy"' "$W/v.json" | sed 's/.*"val_accuracy": \([0-9.e-]*\)}.*/\1/' \
-	>"$W/vacc"
+grep '"val_accuracy"' "$W/v.json" |
+	sed 's/.*"val_accuracy": \([0-9.e-]*\)}.*/\1/' >"$W/vacc"
 best=$(awk '$1 > m || NR == 1 { m = $1; e = NR } END { print e }' "$W/vacc")
 bacc=$(sed -n "${best}p" "$W/vacc")
 grep -q "\"best_epoch\": $best," "$W/v.json" ||
@@ -225,7 +229,7 @@ grep -q "\"best_epoch\": $best," "$W/v.json" ||
 [ "$best" -lt 12 ] || fail "--val: the test wants a best epoch before the last"
 awk -v a="$(acc "$W/v.json" "$W/noisy.tsv")" -v b="$bacc" \
 	'BEGIN { d = a - b; exit !(d < 1e-6 && d > -1e-6) }' ||
-	fail "--val: the model scores $(acc "$W/v.json" "$W/noisy.tsv"), epoch $best scored $bacc"
+	fail "--val: the model scores $(acc "$W/v.json" "$W/noisy.tsv"), not $bacc"
 grep -q '"val_examples": 30' "$W/v.json" || fail "--val: val_examples"
 
 # --val-split holds out records by key, the same ones for the same seed
@@ -234,7 +238,8 @@ n_tr=$(sed -n 's/.*"examples": \([0-9]*\),.*/\1/p' "$W/vs.json")
 n_va=$(sed -n 's/.*"val_examples": \([0-9]*\),.*/\1/p' "$W/vs.json")
 [ $((n_tr + n_va)) -eq 120 ] && [ "$n_va" -ge 15 ] && [ "$n_va" -le 45 ] ||
 	fail "--val-split 0.25: $n_tr + $n_va"
-grep -q '"val_accuracy": null' "$W/vs.json" && fail "--val-split: no val accuracy"
+grep -q '"val_accuracy": null' "$W/vs.json" &&
+	fail "--val-split: no validation accuracy"
 
 # -- --summary: parameters and operations for a known shape -----------------
 # 2 x 12 maps, K = 2 shared pairs, hidden 8 with batch norm, 3 classes.
@@ -242,7 +247,9 @@ U=2 T=12 K=2 H=8 C=3
 F=$((K * U * T))
 "$TR" -q -m "$W/s.json" --epochs 1 --channels $K --hidden $H --batchnorm \
 	--feature-norm --summary "$W/train.tsv" >"$W/sum" || fail "--summary: exit $?"
-printf 'part\tparameters\toperations\nddk\t%d\t%d\nfeature_norm\t0\t%d\nclassifier\t%d\t%d\ntotal\t%d\t%d\n' \
+printf '%s\t%s\t%s\n' part parameters operations ddk %d %d \
+	feature_norm 0 %d classifier %d %d total %d %d >"$W/sum.fmt"
+printf "$(cat "$W/sum.fmt")\n" \
 	$((2 * K)) $F $F \
 	$((F * H + H + 2 * H + H * C + C)) $((F * H + H + H * C)) \
 	$((2 * K + F * H + H + 2 * H + H * C + C)) \
