@@ -109,6 +109,9 @@ static ddk_status read_ddk_shape(ld *L, const cJSON *d, ddk_net_config *c,
 	                     &c->alpha_hi)) ||
 	    (st = get_bounds(L, d, "beta_bounds", &c->beta_lo, &c->beta_hi)))
 		return st;
+	if (c->alpha_lo < 0)
+		return BAD(L, "%s: ddk.alpha_bounds: alpha must stay >= 0",
+		           L->name);
 	return DDK_OK;
 }
 
