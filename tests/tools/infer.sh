@@ -157,19 +157,26 @@ if "$PY" -c 'import numpy' 2>/dev/null; then
 		"$T/man/ddk-model.5" | grep -v '^\.' |
 		sed 's/\\e/\\/g; s/\\-/-/g' >"$W/reader.py"
 	[ -s "$W/reader.py" ] || fail "no Python reader in ddk-model.5"
-	"$TR" -q -m "$W/py.json" --epochs 3 --lr 0.05 --hidden 6,5 --batchnorm \
-		--channels 2 --per-row --feature-norm --activation tanh \
-		"$W/train.tsv" || fail "py model: exit $?"
-	"$IN" -q -m "$W/py.json" "$W/test.tsv" >"$W/c.tsv" 2>/dev/null
-	"$PY" "$W/reader.py" "$W/py.json" "$W/test.tsv" >"$W/py.tsv" ||
-		fail "the Python reader failed"
-	[ -s "$W/py.tsv" ] &&
-	paste "$W/c.tsv" "$W/py.tsv" | awk -F'\t' 'NR > 1 {
-		if ($3 != $9) { print $1 ": " $3 " " $9; bad++ }
-		for (j = 4; j <= 6; j++) { d = $j - $(j + 6)
-			if (d > 1e-5 || d < -1e-5) { print $1 ": " $j " " $(j + 6); bad++ } } }
-		END { exit bad || NR != 61 }' ||
-		fail "the Python reader disagrees with ddk-infer"
+	# every layer type, layout, mode and activation in three models
+	n=0
+	for net in "--hidden 6,5 --batchnorm --channels 2 --per-row \
+--feature-norm --activation tanh" "--mode set --hidden 4 --activation relu \
+--feature-norm" "--no-ddk --hidden 3 --activation identity"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		"$TR" -q -m "$W/py.json" --epochs 20 --lr 0.05 $net \
+			"$W/train.tsv" || fail "py model $n: exit $?"
+		"$IN" -q -m "$W/py.json" "$W/test.tsv" >"$W/c.tsv" 2>/dev/null
+		"$PY" "$W/reader.py" "$W/py.json" "$W/test.tsv" >"$W/py.tsv" ||
+			fail "the Python reader failed on model $n"
+		[ -s "$W/py.tsv" ] &&
+		paste "$W/c.tsv" "$W/py.tsv" | awk -F'\t' 'NR > 1 {
+			if ($3 != $9) { print $1 ": " $3 " " $9; bad++ }
+			for (j = 4; j <= 6; j++) { d = $j - $(j + 6)
+				if (d > 1e-5 || d < -1e-5) bad++ } }
+			END { exit bad || NR != 61 }' ||
+			fail "the Python reader disagrees with ddk-infer ($net)"
+	done
 fi
 
 # -- the example file of ddk-model(5) is a model as it stands -----------------
