@@ -119,12 +119,13 @@ typedef struct ddk_ddk_layer {
  * holds 2*B*U*(T+1) floats. */
 void ddk_ddk_forward(const ddk_ddk_layer *L, const float *x, size_t B,
                      float *z, float *work);
-/* ADD dL/dalpha, dL/dbeta (one per pair) from dz (B x K*U*T).  work as
- * above; dwork holds 2*B*U doubles. */
+/* ADD dL/dalpha, dL/dbeta (one per pair) from dz (B x K*U*T).  work
+ * holds 2*U*T floats (less than the forward's).  The same adjoint as
+ * ddk_map_backward, arranged for a batch: the carry runs rows side by
+ * side, every other term along the steps. */
 void ddk_ddk_backward(const ddk_ddk_layer *L, const float *x,
                       const float *z, const float *dz, size_t B,
-                      double *dalpha, double *dbeta, float *work,
-                      double *dwork);
+                      double *dalpha, double *dbeta, float *work);
 
 /* --- the network --- */
 

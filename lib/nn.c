@@ -1,11 +1,11 @@
 /*
  * nn.c - layers, the network and the optimisers of ddk_nn.h.
  *
- * Every sum runs in a fixed order whatever the vector width.  The
- * gradients add whole rows (axpy), so a SIMD lane holds one output and
- * adds its terms in the same order a scalar loop would; the forward's dot
- * products keep eight explicit lanes of partial sums (GCC vector
- * extensions), added up in a fixed order.  GCC is asked for its full
+ * Every sum runs in a fixed order whatever the vector width.  In the
+ * gradients a SIMD lane holds one output and adds its terms in the order
+ * a scalar loop would (examples in order for dw, rows of w in order for
+ * dx); the forward's dot products keep eight explicit lanes of partial
+ * sums (GCC vector extensions), added up in a fixed order.  GCC is asked for its full
  * vectoriser here (at -O2 it only takes loops with a known trip count),
  * and x86_64 builds carry an AVX2 clone of each kernel.
  */
@@ -61,18 +61,58 @@ static inline float hsum8(const v8f *v)
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* y[r] += a * x[r] over n: the primitive of the two gradients. */
-static inline void axpy(float *restrict y, const float *restrict x,
-                        float a, size_t n)
+/* The dot products of 4 examples with rows o and o + 1 of w. */
+static inline void dot4x2(const float *const xs[4], const float *w0,
+                          const float *w1, size_t n8, size_t n_in,
+                          float t[4][2])
 {
-	for (size_t r = 0; r < n; r++)
-		y[r] += a * x[r];
+	v8f a[4][2] = { { { 0 } } };
+
+	for (size_t i = 0; i < n8; i += 8) {
+		v8f u, p0, p1;
+
+		load8(&p0, w0 + i);
+		load8(&p1, w1 + i);
+		#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			load8(&u, xs[k] + i);
+			a[k][0] += u * p0;
+			a[k][1] += u * p1;
+		}
+	}
+	#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++) {
+		t[k][0] = hsum8(&a[k][0]);
+		t[k][1] = hsum8(&a[k][1]);
+		for (size_t i = n8; i < n_in; i++) {
+			t[k][0] += xs[k][i] * w0[i];
+			t[k][1] += xs[k][i] * w1[i];
+		}
+	}
+}
+
+/* One dot product, the same sums as a lane of dot4x2. */
+static inline float dot1(const float *x, const float *w, size_t n8,
+                         size_t n_in)
+{
+	v8f a = { 0 }, u, p;
+	float t;
+
+	for (size_t i = 0; i < n8; i += 8) {
+		load8(&u, x + i);
+		load8(&p, w + i);
+		a += u * p;
+	}
+	t = hsum8(&a);
+	for (size_t i = n8; i < n_in; i++)
+		t += x[i] * w[i];
+	return t;
 }
 
 /*
  * y[s][o] = b[o] + sum over i of x[s][i] w[o][i].  Eight lanes of
  * partial sums, written as explicit vectors so no compiler may reorder
- * them; four examples share each row of w while it is in L1.
+ * them; four examples and two rows of w share each pass.
  */
 HOT void ddk_dense_forward(const float *x, size_t B, size_t n_in,
                            size_t n_out, const float *w, const float *b,
@@ -81,121 +121,144 @@ HOT void ddk_dense_forward(const float *x, size_t B, size_t n_in,
 	size_t n8 = n_in & ~(size_t)7, s = 0;
 
 	for (; s + 4 <= B; s += 4) {
-		const float *x0 = x + s * n_in, *x1 = x0 + n_in;
-		const float *x2 = x1 + n_in, *x3 = x2 + n_in;
+		const float *xs[4] = { x + s * n_in, x + (s + 1) * n_in,
+		                       x + (s + 2) * n_in, x + (s + 3) * n_in };
+		size_t o = 0;
+		float t[4][2];
 
-		for (size_t o = 0; o < n_out; o++) {
-			const float *wo = w + o * n_in;
-			v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
-			float t[4];
-
-			for (size_t i = 0; i < n8; i += 8) {
-				v8f wv, u0, u1, u2, u3;
-
-				load8(&wv, wo + i);
-				load8(&u0, x0 + i);
-				load8(&u1, x1 + i);
-				load8(&u2, x2 + i);
-				load8(&u3, x3 + i);
-				a0 += u0 * wv;
-				a1 += u1 * wv;
-				a2 += u2 * wv;
-				a3 += u3 * wv;
+		for (; o + 2 <= n_out; o += 2) {
+			dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in,
+			       t);
+			#pragma GCC unroll 4
+			for (int k = 0; k < 4; k++) {
+				y[(s + (size_t)k) * n_out + o] = b[o] + t[k][0];
+				y[(s + (size_t)k) * n_out + o + 1] =
+					b[o + 1] + t[k][1];
 			}
-			t[0] = hsum8(&a0);
-			t[1] = hsum8(&a1);
-			t[2] = hsum8(&a2);
-			t[3] = hsum8(&a3);
-			for (size_t i = n8; i < n_in; i++) {
-				t[0] += x0[i] * wo[i];
-				t[1] += x1[i] * wo[i];
-				t[2] += x2[i] * wo[i];
-				t[3] += x3[i] * wo[i];
-			}
+		}
+		for (; o < n_out; o++)
+			#pragma GCC unroll 4
 			for (int k = 0; k < 4; k++)
-				y[(s + (size_t)k) * n_out + o] = b[o] + t[k];
-		}
-	}
-	for (; s < B; s++)
-		for (size_t o = 0; o < n_out; o++) {
-			const float *xs = x + s * n_in, *wo = w + o * n_in;
-			v8f a = { 0 };
-			float t;
-
-			for (size_t i = 0; i < n8; i += 8) {
-				v8f u, wv;
-
-				load8(&u, xs + i);
-				load8(&wv, wo + i);
-				a += u * wv;
-			}
-			t = hsum8(&a);
-			for (size_t i = n8; i < n_in; i++)
-				t += xs[i] * wo[i];
-			y[s * n_out + o] = b[o] + t;
-		}
-}
-
-/* dw[o][i] += sum over s of dy[s][o] x[s][i], s in order. */
-HOT static void dense_dw(const float *x, const float *dy, size_t B,
-                         size_t n_in, size_t n_out, float *dw)
-{
-	size_t s = 0;
-
-	for (; s + 4 <= B; s += 4) {
-		const float *x0 = x + s * n_in, *x1 = x0 + n_in;
-		const float *x2 = x1 + n_in, *x3 = x2 + n_in;
-		const float *d = dy + s * n_out;
-
-		for (size_t o = 0; o < n_out; o++) {
-			float *restrict g = dw + o * n_in;
-			float a0 = d[o], a1 = d[n_out + o];
-			float a2 = d[2 * n_out + o], a3 = d[3 * n_out + o];
-
-			for (size_t i = 0; i < n_in; i++)
-				g[i] = g[i] + a0 * x0[i] + a1 * x1[i]
-					+ a2 * x2[i] + a3 * x3[i];
-		}
+				y[(s + (size_t)k) * n_out + o] = b[o] +
+					dot1(xs[k], w + o * n_in, n8, n_in);
 	}
 	for (; s < B; s++)
 		for (size_t o = 0; o < n_out; o++)
-			axpy(dw + o * n_in, x + s * n_in, dy[s * n_out + o],
-			     n_in);
+			y[s * n_out + o] = b[o] + dot1(x + s * n_in,
+			                               w + o * n_in, n8, n_in);
 }
 
-/* dx[s] = sum over o of dy[s][o] w[o], o in order. */
+#define INLINE static inline __attribute__((always_inline))
+
+/*
+ * dw[o][i] += sum over s of dy[s][o] x[s][i], s in order, for no rows of
+ * dw from o: sixteen columns at a time stay in registers over the batch
+ * (no is a constant where this is inlined, so the loops over k unroll).
+ */
+INLINE void dw_rows(const float *x, const float *dy, size_t B, size_t n_in,
+                    size_t n_out, size_t o, size_t no, float *dw)
+{
+	size_t n16 = n_in & ~(size_t)15;
+
+	for (size_t i = 0; i < n16; i += 16) {
+		v8f g[4][2], u0, u1;
+
+		#pragma GCC unroll 4
+		for (size_t k = 0; k < no; k++) {
+			load8(&g[k][0], dw + (o + k) * n_in + i);
+			load8(&g[k][1], dw + (o + k) * n_in + i + 8);
+		}
+		for (size_t s = 0; s < B; s++) {
+			const float *d = dy + s * n_out + o;
+
+			load8(&u0, x + s * n_in + i);
+			load8(&u1, x + s * n_in + i + 8);
+			#pragma GCC unroll 4
+			for (size_t k = 0; k < no; k++) {
+				g[k][0] += d[k] * u0;
+				g[k][1] += d[k] * u1;
+			}
+		}
+		#pragma GCC unroll 4
+		for (size_t k = 0; k < no; k++) {
+			memcpy(dw + (o + k) * n_in + i, &g[k][0], sizeof g[k][0]);
+			memcpy(dw + (o + k) * n_in + i + 8, &g[k][1],
+			       sizeof g[k][1]);
+		}
+	}
+	#pragma GCC unroll 4
+	for (size_t k = 0; k < no; k++)
+		for (size_t i = n16; i < n_in; i++) {
+			float *gi = dw + (o + k) * n_in + i;
+
+			for (size_t s = 0; s < B; s++)
+				*gi += dy[s * n_out + o + k] * x[s * n_in + i];
+		}
+}
+
+HOT static void dense_dw(const float *x, const float *dy, size_t B,
+                         size_t n_in, size_t n_out, float *dw)
+{
+	size_t o = 0;
+
+	for (; o + 4 <= n_out; o += 4)
+		dw_rows(x, dy, B, n_in, n_out, o, 4, dw);
+	for (; o < n_out; o++)
+		dw_rows(x, dy, B, n_in, n_out, o, 1, dw);
+}
+
+/*
+ * dx[s][i] = sum over o of dy[s][o] w[o][i], o in order, for ns examples
+ * from s: sixteen columns at a time stay in registers over the rows of w.
+ */
+INLINE void dx_rows(const float *dy, size_t n_in, size_t n_out,
+                    const float *w, size_t s, size_t ns, float *dx)
+{
+	size_t n16 = n_in & ~(size_t)15;
+	const float *d = dy + s * n_out;
+
+	for (size_t i = 0; i < n16; i += 16) {
+		v8f a[4][2], p0, p1;
+
+		#pragma GCC unroll 4
+		for (size_t k = 0; k < ns; k++)
+			a[k][0] = a[k][1] = (v8f){ 0 };
+		for (size_t o = 0; o < n_out; o++) {
+			load8(&p0, w + o * n_in + i);
+			load8(&p1, w + o * n_in + i + 8);
+			#pragma GCC unroll 4
+			for (size_t k = 0; k < ns; k++) {
+				a[k][0] += d[k * n_out + o] * p0;
+				a[k][1] += d[k * n_out + o] * p1;
+			}
+		}
+		#pragma GCC unroll 4
+		for (size_t k = 0; k < ns; k++) {
+			memcpy(dx + (s + k) * n_in + i, &a[k][0], sizeof a[k][0]);
+			memcpy(dx + (s + k) * n_in + i + 8, &a[k][1],
+			       sizeof a[k][1]);
+		}
+	}
+	#pragma GCC unroll 4
+	for (size_t k = 0; k < ns; k++)
+		for (size_t i = n16; i < n_in; i++) {
+			float t = 0;
+
+			for (size_t o = 0; o < n_out; o++)
+				t += d[k * n_out + o] * w[o * n_in + i];
+			dx[(s + k) * n_in + i] = t;
+		}
+}
+
 HOT static void dense_dx(const float *dy, size_t B, size_t n_in,
                          size_t n_out, const float *w, float *dx)
 {
 	size_t s = 0;
 
-	for (; s + 4 <= B; s += 4) {
-		float *restrict x0 = dx + s * n_in, *restrict x1 = x0 + n_in;
-		float *restrict x2 = x1 + n_in, *restrict x3 = x2 + n_in;
-		const float *d = dy + s * n_out;
-
-		memset(x0, 0, 4 * n_in * sizeof *x0);
-		for (size_t o = 0; o < n_out; o++) {
-			const float *restrict wo = w + o * n_in;
-			float a0 = d[o], a1 = d[n_out + o];
-			float a2 = d[2 * n_out + o], a3 = d[3 * n_out + o];
-
-			for (size_t i = 0; i < n_in; i++) {
-				float wi = wo[i];
-
-				x0[i] += a0 * wi;
-				x1[i] += a1 * wi;
-				x2[i] += a2 * wi;
-				x3[i] += a3 * wi;
-			}
-		}
-	}
-	for (; s < B; s++) {
-		memset(dx + s * n_in, 0, n_in * sizeof *dx);
-		for (size_t o = 0; o < n_out; o++)
-			axpy(dx + s * n_in, w + o * n_in, dy[s * n_out + o],
-			     n_in);
-	}
+	for (; s + 4 <= B; s += 4)
+		dx_rows(dy, n_in, n_out, w, s, 4, dx);
+	for (; s < B; s++)
+		dx_rows(dy, n_in, n_out, w, s, 1, dx);
 }
 
 void ddk_dense_backward(const float *x, const float *dy, size_t B,
@@ -408,42 +471,158 @@ void ddk_ddk_forward(const ddk_ddk_layer *L, const float *x, size_t B,
 	}
 }
 
+/*
+ * The reverse pass of one example's map for one channel, U rows of T
+ * steps.  With zp = z(t-1), live(t) = (z(t) was not clamped) and
+ * q(t) = 1 - alpha / zp^2 = dz(t)/dz(t-1), the adjoint g(t) of z(t) is
+ *
+ *   s(t) = dz(t) + c(t),  gl(t) = live(t) s(t),  c(t-1) = gl(t) q(t)
+ *
+ * and dL/dalpha = sum gl(t) / zp, dL/dbeta = sign sum gl(t) x(t-1).
+ * Only c is serial: steps A (k = live q) and C (the sums) run along t
+ * in eight lanes; step B advances up to eight rows side by side, so
+ * their chains overlap.  work holds 2 U T floats (k, then s).
+ */
+typedef int v8i __attribute__((vector_size(32)));
+
+static const float z_floor = (float)DDK_Z_FLOOR;
+static const float z_ceil = (float)DDK_Z_CEIL;
+
+/* Keep the lanes of v where z was not clamped, zero the others. */
+static inline void keep_live(v8f *v, const v8f *z)
+{
+	v8i m = (*z > z_floor) & (*z < z_ceil);
+
+	*v = (v8f)((v8i)*v & m);
+}
+
+/* Step A: k[t] = live(t) (1 - alpha / zp^2) along one row. */
+HOT static void ddk_row_k(const float *z, size_t T, float a, float *k)
+{
+	size_t t = 1;
+
+	k[0] = z[0] > z_floor && z[0] < z_ceil ? 1 - a : 0;  /* zp = 1 */
+	for (; t + 8 <= T; t += 8) {
+		v8f zc, zp, q;
+
+		load8(&zc, z + t);
+		load8(&zp, z + t - 1);
+		q = 1 - a / (zp * zp);
+		keep_live(&q, &zc);
+		memcpy(k + t, &q, sizeof q);
+	}
+	for (; t < T; t++)
+		k[t] = z[t] > z_floor && z[t] < z_ceil ?
+			1 - a / (z[t - 1] * z[t - 1]) : 0;
+}
+
+/* Step B over one row: s[t] = dz[t] + c, c = s[t] k[t], backwards. */
+static void ddk_row_s(const float *dz, const float *k, size_t T, float *s)
+{
+	float c = 0;
+
+	for (size_t t = T; t-- > 0;) {
+		s[t] = dz[t] + c;
+		c = s[t] * k[t];
+	}
+}
+
+/* Step B over eight rows side by side, a lane each: the same operations
+ * as ddk_row_s, with eight chains in flight instead of one. */
+HOT static void ddk_rows_s8(const float *dz, const float *k, size_t T,
+                            float *s)
+{
+	v8f c = { 0 };
+
+	/* written out lane by lane: GCC -O2 does not unroll these */
+	for (size_t t = T; t-- > 0;) {
+		const float *d = dz + t, *q = k + t;
+		float *o = s + t;
+		v8f v = { d[0], d[T], d[2 * T], d[3 * T], d[4 * T], d[5 * T],
+		          d[6 * T], d[7 * T] };
+		v8f kv = { q[0], q[T], q[2 * T], q[3 * T], q[4 * T], q[5 * T],
+		           q[6 * T], q[7 * T] };
+
+		v += c;
+		o[0] = v[0], o[T] = v[1], o[2 * T] = v[2], o[3 * T] = v[3];
+		o[4 * T] = v[4], o[5 * T] = v[5], o[6 * T] = v[6];
+		o[7 * T] = v[7];
+		c = v * kv;
+	}
+}
+
+/* Step C: the sums of gl / zp and gl x along one row. */
+HOT static void ddk_row_sums(const float *x, const float *z, const float *s,
+                             size_t T, double *da, double *db)
+{
+	v8f va = { 0 }, vb = { 0 };
+	float ta, tb, gl;
+	size_t t = 1;
+
+	gl = z[0] > z_floor && z[0] < z_ceil ? s[0] : 0;
+	ta = gl;        /* zp = 1 */
+	tb = gl * x[0];
+	for (; t + 8 <= T; t += 8) {
+		v8f zc, zp, sv, xv;
+
+		load8(&zc, z + t);
+		load8(&zp, z + t - 1);
+		load8(&sv, s + t);
+		load8(&xv, x + t);
+		keep_live(&sv, &zc);
+		va += sv / zp;
+		vb += sv * xv;
+	}
+	for (; t < T; t++) {
+		gl = z[t] > z_floor && z[t] < z_ceil ? s[t] : 0;
+		ta += gl / z[t - 1];
+		tb += gl * x[t];
+	}
+	*da += (double)(hsum8(&va) + ta);
+	*db += (double)(hsum8(&vb) + tb);
+}
+
+/* Steps A, B, C over the U rows of one example's channel c. */
+static void ddk_map_adjoint(const ddk_ddk_layer *L, size_t c, const float *x,
+                            const float *z, const float *dz, double *dalpha,
+                            double *dbeta, float *work)
+{
+	size_t U = L->U, T = L->T, u;
+	float *k = work, *s = work + U * T;
+	double sign = L->mode == DDK_SET ? 1 : -1;
+
+	for (u = 0; u < U; u++)
+		ddk_row_k(z + u * T, T, L->alpha[L->per_row ? c * U + u : c],
+		          k + u * T);
+	for (u = 0; u + 8 <= U; u += 8)
+		ddk_rows_s8(dz + u * T, k + u * T, T, s + u * T);
+	if (u < U && U >= 8)    /* the last eight again: the same values */
+		ddk_rows_s8(dz + (U - 8) * T, k + (U - 8) * T, T,
+		            s + (U - 8) * T);
+	for (; U < 8 && u < U; u++)
+		ddk_row_s(dz + u * T, k + u * T, T, s + u * T);
+
+	/* rows back to their pairs, in order */
+	for (u = 0; u < U; u++) {
+		size_t q = L->per_row ? c * U + u : c;
+		double da = 0, db = 0;
+
+		ddk_row_sums(x + u * T, z + u * T, s + u * T, T, &da, &db);
+		dalpha[q] += da;
+		dbeta[q] += sign * db;
+	}
+}
+
 void ddk_ddk_backward(const ddk_ddk_layer *L, const float *x,
                       const float *z, const float *dz, size_t B,
-                      double *dalpha, double *dbeta, float *work,
-                      double *dwork)
+                      double *dalpha, double *dbeta, float *work)
 {
-	size_t U = L->U, rows = B * U, map = U * L->T;
-	float *ar = work, *br = ar + rows, *zk = br + rows;
-	float *dzk = zk + rows * L->T;
-	double *da = dwork, *dbr = dwork + rows;
+	size_t map = L->U * L->T;
 
-	for (size_t k = 0; k < L->K; k++) {
-		const float *zc = z, *dzc = dz;
-
-		spread_pairs(L, k, B, ar, br);
-		if (L->K > 1) {
-			for (size_t s = 0; s < B; s++) {
-				size_t from = (s * L->K + k) * map;
-
-				memcpy(zk + s * map, z + from,
-				       map * sizeof *zk);
-				memcpy(dzk + s * map, dz + from,
-				       map * sizeof *dzk);
-			}
-			zc = zk;
-			dzc = dzk;
-		}
-		memset(dwork, 0, 2 * rows * sizeof *dwork);
-		ddk_map_backward(x, zc, dzc, rows, L->T, ar, br, L->mode,
-		                 da, dbr, NULL);
-
-		/* rows back to their pairs, examples in order */
-		for (size_t r = 0; r < rows; r++) {
-			size_t q = L->per_row ? k * U + r % U : k;
-
-			dalpha[q] += da[r];
-			dbeta[q] += dbr[r];
-		}
-	}
+	for (size_t e = 0; e < B; e++)
+		for (size_t c = 0; c < L->K; c++)
+			ddk_map_adjoint(L, c, x + e * map,
+			                z + (e * L->K + c) * map,
+			                dz + (e * L->K + c) * map, dalpha, dbeta,
+			                work);
 }

@@ -112,6 +112,58 @@ START_TEST(test_dense_values)
 }
 END_TEST
 
+/*
+ * The blocked kernels against plain loops in the order each promises,
+ * bit for bit: sizes that reach every block and every tail (examples
+ * by four, outputs by four and two, columns by sixteen and eight).
+ */
+START_TEST(test_dense_exact_order)
+{
+	enum { BB = 9, I = 37, O = 11 };
+	float x[BB * I], w[O * I], b[O], y[BB * O], dy[BB * O];
+	float dw[O * I], db[O] = { 0 }, dx[BB * I], dw0[O * I];
+
+	ddk_rng_seed(&g_rng, 3);
+	fill(x, BB * I, -1, 1);
+	fill(w, I * O, -1, 1);
+	fill(b, O, -1, 1);
+	fill(dy, BB * O, -1, 1);
+	fill(dw0, O * I, -1, 1);
+	memcpy(dw, dw0, sizeof dw);
+	ddk_dense_forward(x, BB, I, O, w, b, y);
+	ddk_dense_backward(x, dy, BB, I, O, w, dw, db, dx);
+
+	for (size_t o = 0; o < O; o++)
+		for (size_t i = 0; i < I; i++) {
+			float g = dw0[o * I + i];
+
+			for (size_t s = 0; s < BB; s++)     /* examples in order */
+				g += dy[s * O + o] * x[s * I + i];
+			ck_assert(g == dw[o * I + i]);
+		}
+	for (size_t s = 0; s < BB; s++)
+		for (size_t i = 0; i < I; i++) {
+			float t = 0;
+
+			for (size_t o = 0; o < O; o++)      /* rows of w in order */
+				t += dy[s * O + o] * w[o * I + i];
+			ck_assert(t == dx[s * I + i]);
+		}
+	for (size_t s = 0; s < BB; s++)
+		for (size_t o = 0; o < O; o++) {
+			float lane[8] = { 0 }, t;
+
+			for (size_t i = 0; i < 32; i++)     /* eight lanes */
+				lane[i % 8] += x[s * I + i] * w[o * I + i];
+			t = ((lane[0] + lane[1]) + (lane[2] + lane[3]))
+				+ ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+			for (size_t i = 32; i < I; i++)
+				t += x[s * I + i] * w[o * I + i];
+			ck_assert(y[s * O + o] == b[o] + t);
+		}
+}
+END_TEST
+
 /* --- activations --- */
 
 START_TEST(test_activations)
@@ -267,7 +319,7 @@ static void check_ddk_layer(int per_row, size_t K, ddk_mode mode)
 	size_t np = per_row ? K * U : K, nz = DB * K * U * T;
 	float x[DB * U * T], alpha[16], beta[16], z[DB * 4 * U * T];
 	float r[DB * 4 * U * T], work[2 * DB * U * (T + 1)];
-	double da[16] = { 0 }, dbt[16] = { 0 }, dwork[2 * DB * U];
+	double da[16] = { 0 }, dbt[16] = { 0 };
 	double worst = 0;
 	ddk_ddk_layer L = { mode, per_row, K, U, T, alpha, beta };
 	char what[64];
@@ -278,7 +330,7 @@ static void check_ddk_layer(int per_row, size_t K, ddk_mode mode)
 	fill(beta, np, 0.05, 0.3);
 	fill(r, nz, -1, 1);
 	ddk_ddk_forward(&L, x, DB, z, work);
-	ddk_ddk_backward(&L, x, z, r, DB, da, dbt, work, dwork);
+	ddk_ddk_backward(&L, x, z, r, DB, da, dbt, work);
 	for (size_t q = 0; q < np; q++)
 		for (int which = 0; which < 2; which++) {
 			float *v = which ? beta : alpha, keep = v[q];
@@ -309,6 +361,76 @@ static void check_ddk_layer(int per_row, size_t K, ddk_mode mode)
 	ddk_ddk_forward(&L, x, DB, z, work);
 	ck_assert(memcmp(zr, z + (2 * K + K - 1) * U * T, sizeof zr) == 0);
 }
+
+/*
+ * The layer's reverse pass against the kinetics module's reverse pass
+ * (ddk_map_backward, row by row) on maps that hit the floor: U = 11 runs
+ * the eight-row path twice (the second overlapping), U = 3 the one-row
+ * path; T = 13 one vector of steps and a tail.
+ */
+static void check_ddk_vs_map(size_t U, int per_row, ddk_mode mode)
+{
+	enum { DB = 2, T = 13, MAXU = 11 };
+	size_t rows = DB * U, np = per_row ? 2 * U : 2, clamped = 0;
+	float x[DB * MAXU * T], z[DB * 2 * MAXU * T], dz[DB * 2 * MAXU * T];
+	float work[2 * DB * MAXU * (T + 1)], zr[DB * MAXU * T];
+	float dzr[DB * MAXU * T], ar[DB * MAXU], br[DB * MAXU];
+	float alpha[2 * MAXU], beta[2 * MAXU];
+	double da[2 * MAXU] = { 0 }, dbt[2 * MAXU] = { 0 };
+	ddk_ddk_layer L = { mode, per_row, 2, U, T, alpha, beta };
+
+	ddk_rng_seed(&g_rng, 40 + U);
+	fill(x, rows * T, 0.3, 1);
+	fill(alpha, np, 0.005, 0.05);
+	fill(beta, np, 0.6, 1);
+	fill(dz, 2 * rows * T, -1, 1);
+	ddk_ddk_forward(&L, x, DB, z, work);
+	ddk_ddk_backward(&L, x, z, dz, DB, da, dbt, work);
+	for (size_t k = 0; k < 2; k++) {
+		double want_a[2 * MAXU] = { 0 }, want_b[2 * MAXU] = { 0 };
+		double ra[DB * MAXU] = { 0 }, rb[DB * MAXU] = { 0 };
+
+		for (size_t s = 0; s < DB; s++)
+			for (size_t u = 0; u < U; u++) {
+				size_t q = per_row ? k * U + u : k, r = s * U + u;
+
+				ar[r] = alpha[q];
+				br[r] = beta[q];
+				memcpy(zr + r * T, z + ((s * 2 + k) * U + u) * T,
+				       T * sizeof *zr);
+				memcpy(dzr + r * T, dz + ((s * 2 + k) * U + u) * T,
+				       T * sizeof *dzr);
+			}
+		ddk_map_backward(x, zr, dzr, rows, T, ar, br, mode, ra, rb,
+		                 NULL);
+		for (size_t r = 0; r < rows; r++) {
+			size_t q = per_row ? k * U + r % U : k;
+
+			want_a[q] += ra[r];
+			want_b[q] += rb[r];
+		}
+		for (size_t i = 0; i < rows * T; i++)
+			clamped += zr[i] <= (float)DDK_Z_FLOOR;
+		/* the pairs of channel k */
+		for (size_t q = per_row ? k * U : k;
+		     q < (per_row ? (k + 1) * U : k + 1); q++) {
+			ck_assert(fabs(da[q] - want_a[q]) <=
+			          1e-4 * (fabs(want_a[q]) + 1));
+			ck_assert(fabs(dbt[q] - want_b[q]) <=
+			          1e-4 * (fabs(want_b[q]) + 1));
+		}
+	}
+	ck_assert(mode == DDK_SET || clamped > 0);  /* RESET hit the floor */
+}
+
+START_TEST(test_ddk_vs_kinetics)
+{
+	check_ddk_vs_map(11, 0, DDK_RESET);
+	check_ddk_vs_map(3, 0, DDK_RESET);
+	check_ddk_vs_map(11, 1, DDK_SET);
+	check_ddk_vs_map(8, 1, DDK_RESET);
+}
+END_TEST
 
 START_TEST(test_ddk_layer)
 {
@@ -734,10 +856,12 @@ static Suite *nn_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, test_dense);
 	tcase_add_test(t, test_dense_values);
+	tcase_add_test(t, test_dense_exact_order);
 	tcase_add_test(t, test_activations);
 	tcase_add_test(t, test_batchnorm);
 	tcase_add_test(t, test_softmax);
 	tcase_add_test(t, test_ddk_layer);
+	tcase_add_test(t, test_ddk_vs_kinetics);
 	tcase_add_test(t, test_net_gradients);
 	tcase_add_test(t, test_config_errors);
 	tcase_add_test(t, test_sgd_adam);

@@ -1,0 +1,149 @@
+#!/bin/sh
+# train_bench.sh [OUTDIR]: ddk-train against the PyTorch reference
+# (bench/train_torch.py) on Fashion-MNIST and the full KLettres voices.
+#
+# For every configuration, the C runs and then the PyTorch runs, one seed
+# after another, on the same pooled data, optimiser (Adam, lr 0.001),
+# batch size (32) and epochs.  Each run appends one line to OUTDIR/runs.tsv:
+#   set net variant impl seed test_acc epoch_s peak_kb data_kb
+# (epoch_s: mean seconds per epoch as each program reports it; peak_kb:
+# /usr/bin/time's peak RSS of ddk-train; data_kb: the training set as
+# float32).  OUTDIR/summary.md gets the table of means.
+#
+# Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
+# SP_EPOCHS (50), IMPLS ("c torch"), PY (/usr/bin/python3),
+# FM (/usr/share/datasets/fashion-mnist), KL (/usr/share/klettres).
+set -eu
+export LC_ALL=C OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+here=$(cd "$(dirname "$0")/.." && pwd -P)
+bin=$here/bin
+out=${1:-bench-train.out}
+PARTS=${PARTS:-fm sp}
+SEEDS=${SEEDS:-1 2 3}
+FM_EPOCHS=${FM_EPOCHS:-5}
+SP_EPOCHS=${SP_EPOCHS:-50}
+IMPLS=${IMPLS:-c torch}
+PY=${PY:-/usr/bin/python3}
+FM=${FM:-/usr/share/datasets/fashion-mnist}
+KL=${KL:-/usr/share/klettres}
+mkdir -p "$out"
+out=$(cd "$out" && pwd -P)
+runs=$out/runs.tsv
+[ -f "$runs" ] || printf 'set\tnet\tvariant\timpl\tseed\ttest_acc\tepoch_s\tpeak_kb\tdata_kb\n' >"$runs"
+
+# 1. Pooled data, made once.
+pool_fm() {
+	[ -s "$out/fm-test.ddk" ] && return
+	"$bin/ddk-pool" -q --idx "$FM/train-images-idx3-ubyte.gz" \
+		--labels "$FM/train-labels-idx1-ubyte.gz" -o "$out/fm-train.ddk"
+	"$bin/ddk-pool" -q --idx "$FM/t10k-images-idx3-ubyte.gz" \
+		--labels "$FM/t10k-labels-idx1-ubyte.gz" -o "$out/fm-test.ddk"
+}
+
+pool_sp() {
+	[ -s "$out/spa-test.ddk" ] && return
+	sh "$here/data-samples/klettres/make-manifests.sh" "$out/kl" "$KL"
+	for s in train test; do
+		(cd "$out/kl" &&
+		"$bin/ddk-pool" -q -l 48000 -u 8 -p 60 --manifest $s.tsv \
+			-o "$out/sp-$s.ddk" &&
+		"$bin/ddk-pool" -q -l 48000 -u 8 -p 60 --pool-op absmean \
+			--manifest $s.tsv -o "$out/spa-$s.ddk")
+	done
+}
+
+# 2. One run of each implementation: appends a line to runs.tsv.
+# run_c SET NET VARIANT SEED EPOCHS DATA HIDDEN FLAGS...
+run_c() {
+	set_=$1 net=$2 var=$3 seed=$4 ep=$5 data=$6 hid=$7
+	shift 7
+	log=$out/log.c.$set_.$net.$var.$seed
+	/usr/bin/time -f 'peak_kb %M' "$bin/ddk-train" --epochs "$ep" \
+		--seed "$seed" --hidden "$hid" "$@" -m "$out/model.json" \
+		"$out/$data-train.ddk" 2>"$log"
+	"$bin/ddk-infer" -m "$out/model.json" "$out/$data-test.ddk" \
+		2>>"$log" >/dev/null
+	awk -v s="$set_" -v n="$net" -v v="$var" -v sd="$seed" '
+		/ examples of / { split($5, d, "x"); ex = $2 }
+		/ epoch [0-9]+\// { t += $(NF - 1); e++ }
+		/^peak_kb/ { pk = $2 }
+		/accuracy/ { acc = $3 }
+		END { printf "%s\t%s\t%s\tc\t%s\t%s\t%.4f\t%d\t%d\n", s, n,
+		      v, sd, acc, t / e, pk, ex * d[1] * d[2] * 4 / 1024 }
+	' "$log" >>"$runs"
+}
+
+# run_torch SET NET VARIANT SEED EPOCHS DATA HIDDEN FLAGS...
+run_torch() {
+	set_=$1 net=$2 var=$3 seed=$4 ep=$5 data=$6 hid=$7
+	shift 7
+	log=$out/log.torch.$set_.$net.$var.$seed
+	"$PY" "$here/bench/train_torch.py" --epochs "$ep" --seed "$seed" \
+		--hidden "$hid" "$@" "$out/$data-train.ddk" \
+		"$out/$data-test.ddk" >"$log"
+	awk -v s="$set_" -v n="$net" -v v="$var" -v sd="$seed" '
+		/^test_accuracy/ { printf "%s\t%s\t%s\ttorch\t%s\t%s\t%.4f" \
+		      "\t\t\n", s, n, v, sd, $2, $4 }' "$log" >>"$runs"
+}
+
+# 3. Every variant of one network: C then PyTorch, seed by seed.
+variants() {
+	set_=$1 net=$2 ep=$3 data=$4 hid=$5
+	for var in ddk ddk+fn no-ddk no-ddk+fn; do
+		case $var in
+		ddk) f= ;;
+		ddk+fn) f=--feature-norm ;;
+		no-ddk) f=--no-ddk ;;
+		no-ddk+fn) f="--no-ddk --feature-norm" ;;
+		esac
+		for impl in $IMPLS; do
+			for seed in $SEEDS; do
+				# shellcheck disable=SC2086
+				run_$impl "$set_" "$net" "$var" "$seed" "$ep" \
+					"$data" "$hid" $f
+			done
+		done
+	done
+}
+
+for part in $PARTS; do
+	case $part in
+	fm)
+		pool_fm
+		variants fm linear "$FM_EPOCHS" fm none
+		variants fm 784-48-10 "$FM_EPOCHS" fm 48 ;;
+	sp)
+		pool_sp
+		for op in mean absmean; do
+			d=sp
+			[ $op = mean ] || d=spa
+			variants "sp-$op" linear "$SP_EPOCHS" $d none
+			variants "sp-$op" 800-16-20 "$SP_EPOCHS" $d 16
+		done ;;
+	*) echo "train_bench.sh: $part: unknown part" >&2; exit 2 ;;
+	esac
+done
+
+# 4. Means per configuration.
+awk -F '\t' '
+	NR == 1 { next }
+	{ k = $1 " | " $2 " | " $3
+	  if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+	  acc[k, $4] += $6; cnt[k, $4]++; sec[k, $4] += $7
+	  if ($4 == "c") { pk[k] = $8 > pk[k] ? $8 : pk[k]; dk[k] = $9 } }
+	END {
+	  print "| set | network | variant | ddk acc % | torch acc % |" \
+	        " ddk - torch | ddk s/epoch | torch s/epoch | speed-up |" \
+	        " peak RSS / data |"
+	  print "|---|---|---|---|---|---|---|---|---|---|"
+	  for (i = 1; i <= n; i++) {
+	    k = order[i]; c = cnt[k, "c"]; t = cnt[k, "torch"]
+	    ac = c ? 100 * acc[k, "c"] / c : -1
+	    at = t ? 100 * acc[k, "torch"] / t : -1
+	    sc = c ? sec[k, "c"] / c : 0; st = t ? sec[k, "torch"] / t : 0
+	    r = sc > 0 ? st / sc : 0; m = dk[k] ? pk[k] / dk[k] : 0
+	    printf("| %s | %.2f | %.2f | %+.2f | %.3f | %.3f | %.0fx |" \
+	           " %.1f / %.1f MB = %.2fx |\n", k, ac, at, ac - at, sc, st,
+	           r, pk[k] / 1024, dk[k] / 1024, m)
+	  } }' "$runs" >"$out/summary.md"
+cat "$out/summary.md"
