@@ -238,6 +238,11 @@ n_tr=$(sed -n 's/.*"examples": \([0-9]*\),.*/\1/p' "$W/vs.json")
 n_va=$(sed -n 's/.*"val_examples": \([0-9]*\),.*/\1/p' "$W/vs.json")
 [ $((n_tr + n_va)) -eq 120 ] && [ "$n_va" -ge 15 ] && [ "$n_va" -le 45 ] ||
 	fail "--val-split 0.25: $n_tr + $n_va"
+tac "$W/train.tsv" >"$W/rev.tsv"
+"$TR" -q -m "$W/vr.json" --epochs 1 --val-split 0.25 "$W/rev.tsv" ||
+	fail "--val-split reversed: exit $?"
+grep -q "\"val_examples\": $n_va," "$W/vr.json" ||
+	fail "--val-split: another split when the input is reversed"
 grep -q '"val_accuracy": null' "$W/vs.json" &&
 	fail "--val-split: no validation accuracy"
 
@@ -256,6 +261,12 @@ printf "$(cat "$W/sum.fmt")\n" \
 	$((F + F + F * H + H + H * C)) >"$W/sum.want"
 cmp -s "$W/sum" "$W/sum.want" || fail "--summary: $(cat "$W/sum")"
 "$IN" -m "$W/s.json" --summary >"$W/sum2" || fail "ddk-infer --summary: exit $?"
+"$TR" -q -m "$W/s0.json" --epochs 1 --no-ddk --summary "$W/train.tsv" \
+	>"$W/sum0" || fail "--no-ddk --summary: exit $?"
+[ "$(sed -n 2p "$W/sum0")" = "$(printf 'ddk\t0\t0')" ] &&
+	[ "$(sed -n 4p "$W/sum0")" = "$(printf 'classifier\t%d\t%d' \
+		$((U * T * C + C)) $((U * T * C)))" ] ||
+	fail "--no-ddk --summary: $(cat "$W/sum0")"
 cmp -s "$W/sum" "$W/sum2" || fail "ddk-infer --summary differs from ddk-train's"
 
 # -- recorded metadata --------------------------------------------------------
@@ -328,6 +339,13 @@ k=$(sed -n 's/^ddk-train: .*: resuming after epoch \([0-9]*\)$/\1/p' "$W/rerr")
 cmp -s "$W/whole.json" "$W/killed.json" ||
 	fail "killed after epoch $k and resumed: another model"
 [ -e "$W/run.ckpt" ] && fail "the checkpoint was left after the resumed run"
+# --resume without a checkpoint says so and runs from the start.
+"$TR" -m "$W/nock.json" --resume --epochs 3 --hidden 8 --batchnorm \
+	--seed 5 "$W/train.tsv" 2>"$W/err" || fail "--resume, none: exit $?"
+grep -q 'nock.json.ckpt: no checkpoint, starting from the beginning' \
+	"$W/err" || fail "--resume without a checkpoint: $(head -3 "$W/err")"
+cmp -s "$W/nock.json" "$W/d1.json" ||
+	fail "--resume without a checkpoint: another model"
 # A checkpoint of another run, or not a checkpoint, is refused.
 "$TR" -q -m "$W/k.json" --epochs 9 --seed 4 --checkpoint "$W/copy.ckpt" \
 	--resume "$W/train.tsv" 2>"$W/err" && fail "resumed another run"
