@@ -25,11 +25,12 @@
  *
  * Method.  The double-precision row functions are the reference and the
  * fitter's Jacobian.  The float map functions advance many rows in one SIMD
- * step: rows are taken in blocks, each block's x is transposed in short
- * chunks of steps into a lanes-contiguous buffer so the inner loop runs
- * across rows; x86_64 builds carry AVX2 and baseline clones chosen at run
- * time.  alpha[r] and beta[r] are per row; a caller with one shared pair
- * passes arrays filled with it.  K channels are K (alpha, beta) pairs, each
+ * step: rows are taken in blocks (up to 32 rows, the last block padded),
+ * each block's x is transposed in short chunks of steps so the inner loop
+ * runs across rows; x86_64 builds carry AVX2 and baseline versions chosen
+ * at run time, which give the same bits (same operations in the same
+ * order, no fused multiply-add).  alpha[r] and beta[r] are per row; a
+ * caller with one shared pair passes arrays filled with it.  K channels are K (alpha, beta) pairs, each
  * giving a full rows x T map: ddk_map_forward_k lays them out channel by
  * channel (K*rows x T).
  *
@@ -100,9 +101,10 @@ void ddk_map_forward_k(const float *x, size_t rows, size_t T, size_t K,
                        const float *alpha, const float *beta, ddk_mode mode,
                        float *z, float *work);
 
-/* Turn the hand-written SIMD path off (0) or back on (1, the default),
- * for tests that compare it with the portable loops; not thread-safe.
- * Both give the same bits. */
+/* Choose the forward path, for tests that compare them: 0 the portable
+ * loops, 1 the best SIMD path of this machine (the default), 2 AVX2
+ * without the AVX-512VL registers.  All give the same bits.  Not
+ * thread-safe. */
 void ddk_kinetics_use_simd(int on);
 
 /* Index of the first NaN or infinity in v[0..n-1], or n when all are

@@ -409,27 +409,51 @@ DDK_INLINE void forward_avx2(const float *x, size_t T, const float *alpha,
 	}
 }
 
-/* One copy per group count, so G is a constant inside each. */
-#define DEFINE_FORWARD_AVX2(NAME, G)                                       \
-DDK_AVX2 static void NAME(const float *x, size_t T, const float *alpha,   \
-                          const float *beta, float s, float *z,           \
-                          size_t nl)                                      \
+/*
+ * One copy per group count, so G is a constant inside each, and each in
+ * two builds: plain AVX2, and AVX2 code that may use the 32 vector
+ * registers of AVX-512VL (fewer spills of z to the stack; the same
+ * instructions otherwise, so the same bits).
+ */
+typedef void block_fn(const float *, size_t, const float *, const float *,
+                      float, float *, size_t);
+
+#define DEFINE_FORWARD(NAME, G, TARGET)                                    \
+TARGET static void NAME(const float *x, size_t T, const float *alpha,     \
+                        const float *beta, float s, float *z, size_t nl)  \
 {                                                                          \
 	forward_avx2(x, T, alpha, beta, s, z, G, nl);                      \
 }
 
-DEFINE_FORWARD_AVX2(forward_avx2_8, 1)
-DEFINE_FORWARD_AVX2(forward_avx2_16, 2)
-DEFINE_FORWARD_AVX2(forward_avx2_24, 3)
-DEFINE_FORWARD_AVX2(forward_avx2_32, 4)
+#define DDK_AVX512VL __attribute__((target("avx2,avx512f,avx512vl")))
+DEFINE_FORWARD(forward_avx2_8, 1, DDK_AVX2)
+DEFINE_FORWARD(forward_avx2_16, 2, DDK_AVX2)
+DEFINE_FORWARD(forward_avx2_24, 3, DDK_AVX2)
+DEFINE_FORWARD(forward_avx2_32, 4, DDK_AVX2)
+DEFINE_FORWARD(forward_vl_8, 1, DDK_AVX512VL)
+DEFINE_FORWARD(forward_vl_16, 2, DDK_AVX512VL)
+DEFINE_FORWARD(forward_vl_24, 3, DDK_AVX512VL)
+DEFINE_FORWARD(forward_vl_32, 4, DDK_AVX512VL)
 
-static int have_avx2(void)
+/* The blocks of 8, 16, 24 and 32 rows for this machine and the switch
+ * of ddk_kinetics_use_simd, or NULL for the portable loops. */
+static block_fn *const *simd_blocks(void)
 {
-	static int known = -1;
+	static block_fn *const avx2[4] = {
+		forward_avx2_8, forward_avx2_16, forward_avx2_24,
+		forward_avx2_32
+	};
+	static block_fn *const vl[4] = {
+		forward_vl_8, forward_vl_16, forward_vl_24, forward_vl_32
+	};
+	static int level = -1;
 
-	if (known < 0)
-		known = __builtin_cpu_supports("avx2") ? 1 : 0;
-	return known && use_simd;
+	if (level < 0)
+		level = !__builtin_cpu_supports("avx2") ? 0 :
+		        __builtin_cpu_supports("avx512vl") ? 2 : 1;
+	if (use_simd == 0 || level == 0)
+		return NULL;
+	return use_simd == 2 || level == 1 ? avx2 : vl;
 }
 
 /* All rows through AVX2: blocks of 32, then one block of what is left
@@ -438,19 +462,14 @@ static size_t map_forward_avx2(const float *x, size_t rows, size_t T,
                                const float *alpha, const float *beta,
                                float s, float *z)
 {
-	typedef void block_fn(const float *, size_t, const float *,
-	                      const float *, float, float *, size_t);
-	static block_fn *const by_groups[4] = {
-		forward_avx2_8, forward_avx2_16, forward_avx2_24,
-		forward_avx2_32
-	};
+	block_fn *const *by_groups = simd_blocks();
 	size_t r = 0;
 
-	if (!have_avx2())
+	if (!by_groups)
 		return 0;
 	for (; r + 32 <= rows; r += 32)
-		forward_avx2_32(x + r * T, T, alpha + r, beta + r, s,
-		                z + r * T, 32);
+		by_groups[3](x + r * T, T, alpha + r, beta + r, s, z + r * T,
+		             32);
 	if (r < rows)
 		by_groups[(rows - r - 1) / 8](x + r * T, T, alpha + r,
 		                              beta + r, s, z + r * T,

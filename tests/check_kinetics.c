@@ -146,15 +146,17 @@ START_TEST(test_simd_same_bits)
 	}
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
 		for (size_t j = 0; j < sizeof T / sizeof T[0]; j++)
-			for (int m = DDK_RESET; m <= DDK_SET; m++) {
+			for (int m = 0; m < 4; m++) {
 				size_t n = rows[i] * T[j];
+				ddk_mode mode = (ddk_mode)(m & 1);
 
-				ddk_kinetics_use_simd(1);
+				/* m >> 1: the best path, then plain AVX2 */
+				ddk_kinetics_use_simd(1 + (m >> 1));
 				ddk_map_forward(x, rows[i], T[j], alpha, beta,
-				                (ddk_mode)m, z1);
+				                mode, z1);
 				ddk_kinetics_use_simd(0);
 				ddk_map_forward(x, rows[i], T[j], alpha, beta,
-				                (ddk_mode)m, z2);
+				                mode, z2);
 				ck_assert_mem_eq(z1, z2, n * sizeof *z1);
 			}
 	ddk_kinetics_use_simd(1);
