@@ -9,11 +9,12 @@
 # The stream is the 60,000 training images pooled by ddk-pool (28 x 28
 # maps, 191 MB), concatenated COPIES times (default 3).  Each rep runs
 # cat, ddk-extract, NumPy record by record and NumPy on batches of 4096
-# records, one after the other; each ratio reported is the median of the
-# REPS ratios (default 3), so a busy machine shifts both sides.  Before
-# timing, the outputs of ddk-extract and of both NumPy runs on one copy
-# must have the same bytes.  Last, the peak RSS of ddk-extract on 1 and
-# 10 copies read from a pipe shows whether memory stays flat.
+# records, one after the other (cat and ddk-extract alternately five
+# times); the ratio to cat is the median of the paired ratios, the ratios
+# to NumPy are medians over medians, so a busy machine shifts both sides.
+# Before timing, the outputs of ddk-extract and of both NumPy runs on one
+# copy must have the same bytes.  Last, the peak RSS of ddk-extract on 1
+# and 10 copies read from a pipe shows whether memory stays flat.
 set -e
 COPIES=${1:-3}
 REPS=${2:-3}
@@ -58,8 +59,11 @@ cat "$W/big.ddk" >/dev/null
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$W/times"
 for r in $(seq "$REPS"); do
-	timed cat cat "$W/big.ddk"
-	timed extract "$B/ddk-extract" -q -a $A -b $BETA "$W/big.ddk"
+	for i in 1 2 3 4 5; do
+		timed cat cat "$W/big.ddk"
+		timed extract "$B/ddk-extract" -q -a $A -b $BETA \
+			"$W/big.ddk"
+	done
 	timed numpy "$PY" "$D/extract_numpy.py" $A $BETA "$W/big.ddk" \
 		/dev/null
 	timed numpy-batch "$PY" "$D/extract_numpy.py" $A $BETA \
@@ -69,33 +73,37 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 printf 'run\telapsed_s\tuser_s\tsys_s\tmaxrss_kB\n'
 cat "$W/times"
-awk -F'\t' -v reps="$REPS" -v values="$values" '
+awk -F'\t' -v values="$values" '
 	{ t[$1, ++n[$1]] = $2 }
-	function median(a, b,   i, j, k, r, x) {
-		for (i = 1; i <= reps; i++) r[i] = t[a, i] / t[b, i]
-		for (i = 2; i <= reps; i++)        # insertion sort
+	function median(r, k,   i, j, x) {     # of r[1..k], sorted in place
+		for (i = 2; i <= k; i++)
 			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
 				x = r[j]; r[j] = r[j - 1]; r[j - 1] = x
 			}
-		k = int((reps + 1) / 2)
-		return reps % 2 ? r[k] : (r[k] + r[k + 1]) / 2
+		return k % 2 ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2
 	}
-	function best(a,   i, m) {
-		m = t[a, 1]
-		for (i = 2; i <= reps; i++) if (t[a, i] < m) m = t[a, i]
-		return m
+	function med(a,   i, r) {
+		for (i = 1; i <= n[a]; i++) r[i] = t[a, i]
+		return median(r, n[a])
+	}
+	function paired(a, b,   i, r) {        # median of a_i / b_i
+		for (i = 1; i <= n[a]; i++) r[i] = t[a, i] / t[b, i]
+		return median(r, n[a])
 	}
 	END {
-		printf "values/s (best run): cat %.3g, " \
-		       "ddk-extract %.3g, numpy %.3g, numpy-batch %.3g\n",
-		       values / best("cat"), values / best("extract"),
-		       values / best("numpy"), values / best("numpy-batch")
-		printf "median ratio ddk-extract / cat: %.2f\n",
-		       median("extract", "cat")
-		printf "median ratio numpy / ddk-extract: %.1f\n",
-		       median("numpy", "extract")
-		printf "median ratio numpy-batch / ddk-extract: %.1f\n",
-		       median("numpy-batch", "extract")
+		printf "median seconds: cat %.4f, ddk-extract %.4f, " \
+		       "numpy %.2f, numpy-batch %.2f\n", med("cat"),
+		       med("extract"), med("numpy"), med("numpy-batch")
+		printf "values/s (medians): cat %.3g, ddk-extract %.3g, " \
+		       "numpy %.3g, numpy-batch %.3g\n",
+		       values / med("cat"), values / med("extract"),
+		       values / med("numpy"), values / med("numpy-batch")
+		printf "ddk-extract / cat: %.2f (median of %d paired runs)\n",
+		       paired("extract", "cat"), n["cat"]
+		printf "numpy / ddk-extract: %.1f (median over median)\n",
+		       med("numpy") / med("extract")
+		printf "numpy-batch / ddk-extract: %.1f\n",
+		       med("numpy-batch") / med("extract")
 	}' "$W/times"
 
 # Flat memory: the same peak RSS for 1 and 10 copies through a pipe.
