@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""fit_compare.py DDK_SECONDS DDK.tsv SCIPY.tsv [SCIPY.tsv ...]
+"""fit_compare.py DDK_WALL DDK_CPU DDK.tsv SCIPY.tsv [SCIPY.tsv ...]
 
 Compare ddk-fit's table with fit_scipy.py's, curve by curve: the share of
 curves where ddk-fit's ssr is no worse than SciPy's within 1e-6 relative,
-and the per-curve speed ratio.  DDK_SECONDS lists ddk-fit's wall time of
-each run, comma-separated, one per SciPy table (runs made alternately);
-ratio i is SciPy's total seconds in run i over ddk-fit's, and the median
-is reported.  So is the ratio against SciPy's own work alone (its time
-less that spent in our Python residual and Jacobian callbacks).
+and the per-curve speed ratio.  DDK_WALL and DDK_CPU list ddk-fit's wall
+and CPU seconds of each run, comma-separated, one per SciPy table (runs
+made alternately); ratio i is SciPy's total seconds in run i over
+ddk-fit's, and the median is reported, for CPU and for wall time.  So is
+the wall ratio against SciPy's own work alone (its time less that spent
+in our Python residual and Jacobian callbacks).
 """
 import statistics
 import sys
@@ -25,8 +26,9 @@ def table(path):
 
 def main():
     ddk_s = [float(s) for s in sys.argv[1].split(',')]
-    ddk = table(sys.argv[2])
-    sps = [table(p) for p in sys.argv[3:]]
+    ddk_c = [float(s) for s in sys.argv[2].split(',')]
+    ddk = table(sys.argv[3])
+    sps = [table(p) for p in sys.argv[4:]]
     sp = sps[0]
     keys = sorted(sp)
     assert sorted(ddk) == keys, "the tables hold different curves"
@@ -45,6 +47,8 @@ def main():
             better += 1
     n = len(keys)
     tot = [sum(float(t[k]['seconds']) for k in keys) for t in sps]
+    cpu = [sum(float(t[k]['cpu_s']) for k in keys) for t in sps]
+    ratio_cpu = [s / d for s, d in zip(cpu, ddk_c)]
     own = [sum(float(t[k]['seconds']) - float(t[k]['callback_s'])
                for k in keys) for t in sps]
     ratio = [s / d for s, d in zip(tot, ddk_s)]
@@ -55,12 +59,18 @@ def main():
     print("ddk_ssr_better\t%d" % better)
     print("scipy_kept_start_hit_max_nfev\t%d" % maxed)
     print("runs\t%d" % len(sps))
-    print("scipy_s_per_curve\t%.3g\t(median of runs)"
+    print("scipy_cpu_s_per_curve\t%.3g\t(median of runs)"
+          % (statistics.median(cpu) / n))
+    print("ddk_cpu_s_per_curve\t%.3g" % (statistics.median(ddk_c) / n))
+    print("speed_ratio_cpu\t%.0f\t(median; runs %s)" % (
+        statistics.median(ratio_cpu),
+        ", ".join("%.0f" % r for r in ratio_cpu)))
+    print("scipy_s_per_curve\t%.3g\t(wall, median of runs)"
           % (statistics.median(tot) / n))
     print("scipy_own_s_per_curve\t%.3g\t(callbacks excluded)"
           % (statistics.median(own) / n))
     print("ddk_s_per_curve\t%.3g" % (statistics.median(ddk_s) / n))
-    print("speed_ratio\t%.0f\t(median; runs %s)" % (
+    print("speed_ratio_wall\t%.0f\t(median; runs %s)" % (
         statistics.median(ratio), ", ".join("%.0f" % r for r in ratio)))
     print("speed_ratio_scipy_own\t%.0f\t(median; runs %s)" % (
         statistics.median(ratio_own),

@@ -7,10 +7,10 @@ sensitivities, zero where z sits on the floor), the same bounds [0, 1],
 tolerances (SciPy's defaults, which ddk-fit shares) and the same starts:
 ddk_rng_for_key is re-implemented below, so start k of a curve is the
 pair ddk-fit draws.  Reads the text tensor stream; writes
-key alpha beta ssr status nfev seconds callback_s: the kept start's
-SciPy status and evaluations, the per-curve wall time of all starts
-inside least_squares (parsing excluded), and the part of it spent in
-our residual and Jacobian callbacks.
+key alpha beta ssr status nfev seconds cpu_s callback_s: the kept
+start's SciPy status and evaluations, the per-curve wall and CPU time of
+all starts inside least_squares (parsing excluded), and the wall time
+of it spent in our residual and Jacobian callbacks.
 """
 import argparse
 import time
@@ -123,7 +123,8 @@ def main():
     ap.add_argument('--no-normalize', action='store_true')
     ap.add_argument('file')
     a = ap.parse_args()
-    print("key\talpha\tbeta\tssr\tstatus\tnfev\tseconds\tcallback_s")
+    print("key\talpha\tbeta\tssr\tstatus\tnfev\tseconds\tcpu_s\t"
+          "callback_s")
     for line in open(a.file):
         if line.startswith('#') or not line.strip():
             continue
@@ -136,12 +137,12 @@ def main():
         y = v[(rows - 1) * cols:]
         if not a.no_normalize:
             y = (y - y.min()) / (y.max() - y.min())
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         (alpha, beta, ssr, status, nfev), cb = fit(key, x.tolist(), y,
                                                    a.restarts, a.seed)
-        dt = time.perf_counter() - t0
-        print("%s\t%.12g\t%.12g\t%.12g\t%d\t%d\t%.6f\t%.6f" % (
-            key, alpha, beta, ssr, status, nfev, dt, cb))
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        print("%s\t%.12g\t%.12g\t%.12g\t%d\t%d\t%.6f\t%.6f\t%.6f" % (
+            key, alpha, beta, ssr, status, nfev, dt, dc, cb))
 
 
 main()
