@@ -24,8 +24,10 @@ for page in "$T"/man/*.[157]; do
 			if (cont || substr($0, 1, 2) == "$ ") {
 				if (!cont) {
 					k++
-					cmd = dir "/" base "." k ".cmd"
-					out = dir "/" base "." k ".want"
+					# zero-padded, so the glob runs them in order
+					id = sprintf("%03d", k)
+					cmd = dir "/" base "." id ".cmd"
+					out = dir "/" base "." id ".want"
 					printf "" > out
 					sub(/^\$ /, "")
 				}
