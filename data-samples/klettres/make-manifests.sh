@@ -39,14 +39,15 @@ link=$out/klettres
 # 2. One line per file: voice, item, path; sorted by voice, item, path.
 tab=$(printf '\t')
 list=$out/.klettres-files.$$
-trap 'rm -f "$list" "$out/.train.$$" "$out/.test.$$"' EXIT
-(cd "$src" && find . -mindepth 3 -type f -name '*.ogg') |
-	awk -F/ -v t="$tab" '
-	/\t/ { print "make-manifests.sh: " $0 ": tab in a file name" \
-		> "/dev/stderr"; exit 1 }
+trap 'rm -f "$list" "$list.s" "$out/.train.$$" "$out/.test.$$"' EXIT
+(cd "$src" && find . -mindepth 3 -type f -name '*.ogg') >"$list" ||
+	die "$src: cannot list the files"
+! grep -q "$tab" "$list" || die "$src: a file name holds a tab"
+awk -F/ -v t="$tab" '
 	{ item = $NF; sub(/\.ogg$/, "", item); path = substr($0, 3)
-	  print $2 t item t "klettres/" path }' |
-	sort -t "$tab" -k1,1 -k2,2 -k3,3 >"$list"
+	  print $2 t item t "klettres/" path }' "$list" |
+	sort -t "$tab" -k1,1 -k2,2 -k3,3 >"$list.s"
+mv "$list.s" "$list"
 [ -s "$list" ] || die "$src: no .ogg files under $src/<language>/"
 
 # 3. Count each voice's items, then number them: every 4th goes to test.
