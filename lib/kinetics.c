@@ -198,12 +198,13 @@ DEFINE_FORWARD_BLOCK(forward_block8, 8)
 
 /*
  * The AVX2 forward.  The generic blocks spend half their time in scalar
- * transposes, so here 8 rows x 8 steps of x are loaded as 8 vectors and
- * transposed in registers (unpack, shuffle, permute: 24 shuffles for 64
- * values), updated step by step, and transposed back.  G groups of 8 rows
- * run side by side so G divisions are in flight.  The arithmetic is the
- * generic loop's, operation for operation (no FMA), and max/min treat NaN
- * as the ternaries do, so both paths give the same bits.
+ * transposes, so here 8 rows x 8 steps of x are loaded into 8 vectors and
+ * transposed in registers (see inlane4: 16 shuffles for 64 values, 24 in
+ * transpose8 for the last steps), updated step by step, and transposed
+ * back.  G groups of 8 rows run side by side so G divisions are in
+ * flight.  The arithmetic is the generic loop's, operation for operation
+ * (no FMA), and max/min treat NaN as the ternaries do, so both paths give
+ * the same bits.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
