@@ -30,9 +30,9 @@
  * runs across rows; x86_64 builds carry AVX2 and baseline versions chosen
  * at run time, which give the same bits (same operations in the same
  * order, no fused multiply-add).  alpha[r] and beta[r] are per row; a
- * caller with one shared pair passes arrays filled with it.  K channels are K (alpha, beta) pairs, each
- * giving a full rows x T map: ddk_map_forward_k lays them out channel by
- * channel (K*rows x T).
+ * caller with one shared pair passes arrays filled with it.  K channels
+ * are K (alpha, beta) pairs, each giving a full rows x T map:
+ * ddk_map_forward_k lays them out channel by channel (K*rows x T).
  *
  * Ownership.  Callers own every buffer; nothing here allocates except
  * where noted, nothing prints, nothing keeps state between calls.
