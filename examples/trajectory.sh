@@ -26,7 +26,11 @@ ddk-extract -q --device --tsv "$@" "$W/in.tsv" >"$W/g.tsv"
 # cut ROW of the first record: fields 1-4 are key, label, rows, cols
 cut_row() {
 	awk -F '\t' -v r="$row" 'NR == 1 {
-		if (r < 1 || r > $3) { print "no row " r > "/dev/stderr"; exit 1 }
+		if (r < 1 || r > $3) {
+			printf "trajectory.sh: row %s: the map has %d rows\n",
+				r, $3 > "/dev/stderr"
+			exit 1
+		}
 		for (t = 1; t <= $4; t++) print $(4 + (r - 1) * $4 + t) }' "$1"
 }
 cut_row "$W/in.tsv" >"$W/x"
