@@ -286,15 +286,17 @@ static double lr_at(const ddk_train_opts *o, size_t epoch)
 	return lr;
 }
 
-/* Feature-norm statistics of the training set, in stored order. */
-static void take_fnorm(ddk_net *net, const ddk_dataset *d, double *acc)
+/* Feature-norm statistics of the training set, in stored order, B
+ * examples at a time (the training batch: no more of the workspace is
+ * touched than training touches; the sums do not depend on B). */
+static void take_fnorm(ddk_net *net, const ddk_dataset *d, size_t B,
+                       double *acc)
 {
 	size_t n_in = net->n_in;
 
 	ddk_net_fnorm_begin(net, acc);
-	for (size_t i = 0; i < d->n; i += net->batch_cap) {
-		size_t nb = d->n - i < net->batch_cap ? d->n - i :
-			net->batch_cap;
+	for (size_t i = 0; i < d->n; i += B) {
+		size_t nb = d->n - i < B ? d->n - i : B;
 
 		ddk_net_fnorm_add(net, d->x + i * n_in, nb, acc);
 	}
@@ -374,7 +376,7 @@ ddk_status ddk_train(ddk_net *net, const ddk_dataset *train,
 
 		/* statistics, order, one pass, validation */
 		if (net->cfg.feature_norm && (s->epoch == 0 || trainable))
-			take_fnorm(net, train, acc);
+			take_fnorm(net, train, o->batch, acc);
 		shuffle(idx, train->n, o->seed, s->epoch);
 		run_epoch(net, train, o, s, idx, xb, yb, &es);
 		if (val && val->n)
