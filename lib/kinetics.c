@@ -372,15 +372,15 @@ DDK_INLINE void forward_avx2(const float *x, size_t T, const float *alpha,
                              size_t nl)
 {
 	__m256 zs[4], a[4], b[4], xt[4][8];
-	float al[32] = { 0 }, bl[32] = { 0 };
+	float al[32], bl[32];
 	size_t t0 = 0, row[32];
 
-	for (size_t l = 0; l < nl; l++) {
-		al[l] = alpha[l];
-		bl[l] = s * beta[l];
-	}
-	for (size_t l = 0; l < 32; l++)
+	/* only the first 8G entries are used */
+	for (size_t l = 0; l < (size_t)(8 * G); l++) {
+		al[l] = l < nl ? alpha[l] : 0;
+		bl[l] = l < nl ? s * beta[l] : 0;
 		row[l] = l < nl ? l * T : 0;
+	}
 #pragma GCC unroll 4
 	for (int g = 0; g < G; g++) {
 		zs[g] = _mm256_set1_ps((float)DDK_Z0);
