@@ -178,6 +178,14 @@ static double dot(const double *a, const double *b, size_t n)
 	return dot_stride(a, 1, b, n);
 }
 
+/* y += t x, for x and y that do not overlap. */
+static void axpy(double t, const double *restrict x, double *restrict y,
+                 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] += t * x[i];
+}
+
 static double norm2(const double *a, size_t n)
 {
 	double big = 0, s = dot(a, a, n);
@@ -332,9 +340,13 @@ static void qr_jh(ddk_lsq *w)
 	size_t m = w->m, n = w->n, k_end = m < n ? m : n;
 	double *A = w->A, *b = w->tmp1;
 
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
+		const double *Jj = w->J + j;
+		double dj = w->d[j], *Aj = A + j * m;
+
 		for (size_t i = 0; i < m; i++)
-			A[j * m + i] = w->J[i * n + j] * w->d[j];
+			Aj[i] = Jj[i * n] * dj;
+	}
 	memcpy(b, w->f, m * sizeof *b);
 
 	for (size_t k = 0; k < k_end; k++) {
@@ -352,8 +364,7 @@ static void qr_jh(ddk_lsq *w)
 			double *c = j < n ? A + j * m : b;
 			double t = dot(a + k, c + k, m - k) / vnorm2;
 
-			for (size_t i = k; i < m; i++)
-				c[i] -= t * a[i];
+			axpy(-t, a + k, c + k, m - k);
 		}
 		a[k] = -sigma;           /* R(k, k); the tail is scratch */
 	}
@@ -790,18 +801,23 @@ ddk_status ddk_lsq_init(ddk_lsq *w, const ddk_lsq_problem *pb,
  */
 static double reduction(const ddk_lsq *w, double *cost_new)
 {
-	double red[2] = { 0, 0 }, c[2] = { 0, 0 };
-	size_t i = 0;
+	const double *fn = w->f_new, *f = w->f;
+	double red0 = 0, red1 = 0, c0 = 0, c1 = 0;
+	size_t i = 0, m = w->m;
 
 	/* two partial sums of each, as in dot_stride */
-	for (; i < w->m; i++) {
-		double fn = w->f_new[i], f = w->f[i];
-
-		red[i & 1] += (fn - f) * (fn + f);
-		c[i & 1] += fn * fn;
+	for (; i + 2 <= m; i += 2) {
+		red0 += (fn[i] - f[i]) * (fn[i] + f[i]);
+		red1 += (fn[i + 1] - f[i + 1]) * (fn[i + 1] + f[i + 1]);
+		c0 += fn[i] * fn[i];
+		c1 += fn[i + 1] * fn[i + 1];
 	}
-	*cost_new = 0.5 * (c[0] + c[1]);
-	return -0.5 * (red[0] + red[1]);
+	if (i < m) {
+		red0 += (fn[i] - f[i]) * (fn[i] + f[i]);
+		c0 += fn[i] * fn[i];
+	}
+	*cost_new = 0.5 * (c0 + c1);
+	return -0.5 * (red0 + red1);
 }
 
 /* Ratio of actual to predicted reduction, and the radius update. */
@@ -853,6 +869,7 @@ ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 	/* Shrink the region until a step lowers the cost (or we stop). */
 	while (actual <= 0 && w->nfev < w->max_eval) {
 		double predicted, hn, ratio, sn, xn;
+		int ok;
 
 		radius_old = w->radius;
 		solve_subproblem(w);
@@ -862,13 +879,19 @@ ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 		strictly_inside(w, w->x_new, 0);
 		w->nfev++;
 		hn = norm2(w->step_h, n);
-		if (!eval_f(w, w->x_new, w->f_new)) {
+
+		/* The trial's residuals: a sum of squares that is not finite
+		 * means one is not (or they overflow), so shrink and retry. */
+		ok = w->pb.f(w->x_new, w->f_new, w->pb.ctx) == 0;
+		if (ok)
+			actual = reduction(w, &cost_new);
+		if (!ok || !isfinite(cost_new) || !isfinite(actual)) {
+			actual = -1;
 			w->radius = 0.25 * hn;
 			continue;
 		}
 
 		/* Compare the model's promise with the outcome. */
-		actual = reduction(w, &cost_new);
 		ratio = update_radius(w, actual, predicted, hn);
 		sn = norm2(w->step, n);
 		xn = norm2(w->x, n);
