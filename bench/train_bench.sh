@@ -10,6 +10,9 @@
 # /usr/bin/time's peak RSS of ddk-train; data_kb: the training set as
 # float32).  OUTDIR/summary.md gets the table of means.
 #
+# PARTS=speed times one epoch of each implementation alternately (REPS
+# times) for the four networks with the DDK layer: OUTDIR/speed.tsv.
+#
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
 # SP_EPOCHS (50), IMPLS ("c torch"), PY (/usr/bin/python3),
 # FM (/usr/share/datasets/fashion-mnist), KL (/usr/share/klettres).
@@ -106,6 +109,34 @@ variants() {
 	done
 }
 
+# 4. Speed: seconds per epoch of each, alternately, REPS times.  ddk-train
+# by the difference of wall times of E+1 and 1 epochs over E (loading
+# and start-up cancel); PyTorch by its own per-epoch clock.
+now() { date +%s.%N; }
+
+c_epoch_s() {   # DATA HIDDEN E
+	t0=$(now)
+	"$bin/ddk-train" -q --epochs 1 --hidden "$2" -m "$out/speed.json" \
+		"$out/$1-train.ddk"
+	t1=$(now)
+	"$bin/ddk-train" -q --epochs $(($3 + 1)) --hidden "$2" \
+		-m "$out/speed.json" "$out/$1-train.ddk"
+	t2=$(now)
+	echo "$t0 $t1 $t2 $3" | awk '{ printf "%.4f", ($3 - $2 - ($2 - $1)) / $4 }'
+}
+
+speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS
+	for rep in $(seq "$REPS"); do
+		c=$(c_epoch_s "$2" "$3" "$4")
+		t=$("$PY" "$here/bench/train_torch.py" --epochs "$5" \
+			--hidden "$3" "$out/$2-train.ddk" "$out/$2-test.ddk" |
+			awk '/^test_accuracy/ { print $4 }')
+		printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$rep" "$c" "$t" \
+			"$(uptime | sed 's/.*average: //; s/,.*//')" >>"$out/speed.tsv"
+	done
+}
+
+REPS=${REPS:-3}
 for part in $PARTS; do
 	case $part in
 	fm)
@@ -120,11 +151,19 @@ for part in $PARTS; do
 			variants "sp-$op" linear "$SP_EPOCHS" $d none
 			variants "sp-$op" 800-16-20 "$SP_EPOCHS" $d 16
 		done ;;
+	speed)
+		pool_fm
+		pool_sp
+		printf 'net\trep\tddk_s\ttorch_s\tload\n' >"$out/speed.tsv"
+		speed fm-linear fm none 3 2
+		speed fm-784-48-10 fm 48 3 2
+		speed sp-linear spa none 200 5
+		speed sp-800-16-20 spa 16 200 5 ;;
 	*) echo "train_bench.sh: $part: unknown part" >&2; exit 2 ;;
 	esac
 done
 
-# 4. Means per configuration.
+# 5. Means per configuration; median speed ratios.
 awk -F '\t' '
 	NR == 1 { next }
 	{ k = $1 " | " $2 " | " $3
@@ -146,4 +185,23 @@ awk -F '\t' '
 	           " %.1f / %.1f MB = %.2fx |\n", k, ac, at, ac - at, sc, st,
 	           r, pk[k] / 1024, dk[k] / 1024, m)
 	  } }' "$runs" >"$out/summary.md"
+[ -f "$out/speed.tsv" ] && awk -F '\t' '
+	NR == 1 { next }
+	{ r[$1, ++n[$1]] = $4 / $3; c[$1, n[$1]] = $3; t[$1, n[$1]] = $4
+	  if (n[$1] == 1) order[++k] = $1 }
+	function med(a, name, m,   i, j, v, x) {
+	  for (i = 1; i <= m; i++) v[i] = a[name, i]
+	  for (i = 2; i <= m; i++)
+	    for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+	      x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+	  return v[int((m + 1) / 2)] }
+	END {
+	  print "\n| network (DDK layer) | ddk s/epoch | torch s/epoch |" \
+	        " median speed-up |"
+	  print "|---|---|---|---|"
+	  for (i = 1; i <= k; i++) {
+	    q = order[i]
+	    printf("| %s | %.4f | %.3f | %.0fx |\n", q, med(c, q, n[q]),
+	           med(t, q, n[q]), med(r, q, n[q])) } }' "$out/speed.tsv" \
+	>>"$out/summary.md"
 cat "$out/summary.md"
