@@ -251,6 +251,74 @@ START_TEST(names_are_checked)
 }
 END_TEST
 
+/* Records of many sizes, one larger than the reader's buffer of a MiB,
+ * then many tiny ones (mostly header, key and label), so headers, names
+ * and values fall across its refills: every byte comes back. */
+START_TEST(records_across_the_buffer)
+{
+	char *buf = NULL, *out;
+	size_t len, olen;
+	FILE *f = mem(&buf, &len);
+	ddk_record r;
+	int n, want = 0;
+
+	ddk_record_init(&r);
+	for (uint32_t i = 0; i < 700; i++) {
+		char key[64];
+		uint32_t cols = i == 300 ? 300000 : 1 + i % 397;
+
+		snprintf(key, sizeof key, "rec-%u%.*s", i, (int)(i % 13),
+		         "xxxxxxxxxxxxx");
+		fill(&r, key, i % 3 ? "lbl" : "", 1 + i % 5, cols, i);
+		ck_assert_int_eq(ddk_write_record(f, &r, 0, NULL), 0);
+		want++;
+	}
+	for (uint32_t i = 0; i < 50000; i++) {
+		char key[64];
+
+		snprintf(key, sizeof key, "tiny-%u%.*s", i, (int)(i % 29),
+		         "yyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		fill(&r, key, i % 2 ? "l" : "", 1, 1, i);
+		ck_assert_int_eq(ddk_write_record(f, &r, 0, NULL), 0);
+		want++;
+	}
+	ddk_record_free(&r);
+	fclose(f);
+	ck_assert_uint_gt(len, 5u << 20);
+	out = convert(buf, len, 0, &olen, &n);
+	ck_assert_int_eq(n, want);
+	ck_assert_uint_eq(olen, len);
+	ck_assert_mem_eq(out, buf, len);
+	free(buf);
+	free(out);
+}
+END_TEST
+
+/* The reader refuses in a binary key or label what ddk_check_names
+ * refuses, by looking at the bytes where they lie. */
+START_TEST(binary_names_are_checked)
+{
+	static const char *const keys[] = { "#a", "a\tb", "a", "a\0b" };
+	static const char *const labels[] = { "", "", "x\ny", "" };
+
+	for (int i = 0; i < 4; i++) {
+		unsigned char h[64] = "DDKS";
+		size_t kn = i == 3 ? 3 : strlen(keys[i]);
+		size_t ln = strlen(labels[i]);
+
+		put32(h + 4, 1);
+		put32(h + 8, (uint32_t)kn);
+		put32(h + 12, (uint32_t)ln);
+		put32(h + 16, 1);
+		put32(h + 20, 1);
+		memcpy(h + 24, keys[i], kn);
+		memcpy(h + 24 + kn, labels[i], ln);
+		expect_error(h, 24 + kn + ln + 4, DDK_EFORMAT,
+		             "record 1: key or label holds a control character");
+	}
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
 	Suite *s = suite_create("stream");
@@ -263,6 +331,8 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, corrupt_binary_headers);
 	tcase_add_test(tc, corrupt_text_lines);
 	tcase_add_test(tc, names_are_checked);
+	tcase_add_test(tc, records_across_the_buffer);
+	tcase_add_test(tc, binary_names_are_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }
