@@ -77,6 +77,26 @@ static int log_f(const double *p, double *r, void *ctx)
 	return 0;
 }
 
+/* r = (p - 1, 1e9): F is 5e17 and the step to p = 1 lowers it by 1/2,
+ * far below the rounding of F. */
+static int huge_f(const double *p, double *r, void *ctx)
+{
+	(void)ctx;
+	r[0] = p[0] - 1;
+	r[1] = 1e9;
+	return 0;
+}
+
+static int huge_df(const double *p, const double *r, double *J, void *ctx)
+{
+	(void)p;
+	(void)r;
+	(void)ctx;
+	J[0] = 1;
+	J[1] = 0;
+	return 0;
+}
+
 static int nan_f(const double *p, double *r, void *ctx)
 {
 	(void)p;
@@ -295,6 +315,20 @@ START_TEST(test_max_eval)
 }
 END_TEST
 
+/* A reduction below eps F is still a reduction: F(x) - F(x_new) would
+ * round to 0 and call the step a failure; the solver must take it. */
+START_TEST(test_reduction_below_rounding)
+{
+	ddk_lsq_problem pb = { 2, 1, huge_f, huge_df, NULL, NULL, NULL };
+	double p[1] = { 0 };
+	ddk_lsq_info info = solve(&pb, p);
+
+	ck_assert_double_eq_tol(p[0], 1, 1e-12);
+	ck_assert_uint_ge(info.iterations, 1);
+	ck_assert_uint_le(info.nfev, 3);
+}
+END_TEST
+
 START_TEST(test_zero_residual_gtol)
 {
 	ddk_lsq_problem pb = { 3, 3, lin_f, NULL, NULL, NULL, NULL };
@@ -393,6 +427,7 @@ static Suite *lsq_suite(void)
 	tcase_add_test(tc, test_nonfinite_shrinks);
 	tcase_add_test(tc, test_callback_stops);
 	tcase_add_test(tc, test_max_eval);
+	tcase_add_test(tc, test_reduction_below_rounding);
 	tcase_add_test(tc, test_zero_residual_gtol);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_workspace_reuse);
