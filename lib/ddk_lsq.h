@@ -27,8 +27,12 @@
  *    pulled back by theta, and the scaled steepest-descent step is
  *    taken, so iterates stay strictly inside the bounds;
  *  - starting points on or outside a bound are nudged inside;
- *  - residuals that come back non-finite (or a residual callback that
- *    returns nonzero) shrink the trust region to a quarter of the step.
+ *  - residuals that come back non-finite (or whose sum of squares
+ *    overflows, or a residual callback that returns nonzero) shrink the
+ *    trust region to a quarter of the step;
+ *  - the actual reduction of F is summed from the differences of the
+ *    residuals, so steps that lower F by less than its rounding near a
+ *    solution are still recognised.
  *
  * The Jacobian is the caller's, or forward differences with step
  * sqrt(eps) max(1, |p_j|), taken away from a bound that would be crossed.

@@ -850,10 +850,57 @@ static void build_subproblem(ddk_lsq *w)
 	augmented_svd(w);
 }
 
+/*
+ * One trial step from the current model: solve the subproblem, choose the
+ * step, evaluate the residuals there.  Sets the predicted and actual
+ * reductions, F at the trial point and the scaled step's length *hn, and
+ * returns 1.  Residuals that cannot be used (the callback failed, or
+ * their sum of squares is not finite: one of them is not, or they
+ * overflow) shrink the region to a quarter of the step and return 0.
+ */
+static int trial_step(ddk_lsq *w, double theta, double *predicted,
+                      double *actual, double *cost_new, double *hn)
+{
+	int ok;
+
+	solve_subproblem(w);
+	*predicted = select_step(w, theta);
+	for (size_t i = 0; i < w->n; i++)
+		w->x_new[i] = w->x[i] + w->step[i];
+	strictly_inside(w, w->x_new, 0);
+	w->nfev++;
+	*hn = norm2(w->step_h, w->n);
+
+	ok = w->pb.f(w->x_new, w->f_new, w->pb.ctx) == 0;
+	if (ok)
+		*actual = reduction(w, cost_new);
+	if (!ok || !isfinite(*cost_new) || !isfinite(*actual)) {
+		*actual = -1;
+		w->radius = 0.25 * *hn;
+		return 0;
+	}
+	return 1;
+}
+
+/* Move to the trial point and model it: RUNNING, or how the Jacobian
+ * there failed. */
+static ddk_lsq_result accept_step(ddk_lsq *w, double cost_new)
+{
+	double *t = w->x;
+	int jst;
+
+	w->x = w->x_new, w->x_new = t;
+	t = w->f, w->f = w->f_new, w->f_new = t;
+	w->cost = cost_new;
+	jst = eval_jacobian(w);
+	if (jst)
+		return jst == 1 ? DDK_LSQ_NONFINITE : DDK_LSQ_STOPPED;
+	return DDK_LSQ_RUNNING;
+}
+
 ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 {
-	size_t n = w->n;
-	double actual = -1, cost_new = w->cost, theta, radius_old;
+	double actual = -1, cost_new = w->cost, theta;
 	ddk_lsq_result done = DDK_LSQ_RUNNING;
 
 	if (w->result != DDK_LSQ_RUNNING)
@@ -868,33 +915,16 @@ ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 
 	/* Shrink the region until a step lowers the cost (or we stop). */
 	while (actual <= 0 && w->nfev < w->max_eval) {
-		double predicted, hn, ratio, sn, xn;
-		int ok;
+		double radius_old = w->radius, predicted, hn, ratio, sn, xn;
 
-		radius_old = w->radius;
-		solve_subproblem(w);
-		predicted = select_step(w, theta);
-		for (size_t i = 0; i < n; i++)
-			w->x_new[i] = w->x[i] + w->step[i];
-		strictly_inside(w, w->x_new, 0);
-		w->nfev++;
-		hn = norm2(w->step_h, n);
-
-		/* The trial's residuals: a sum of squares that is not finite
-		 * means one is not (or they overflow), so shrink and retry. */
-		ok = w->pb.f(w->x_new, w->f_new, w->pb.ctx) == 0;
-		if (ok)
-			actual = reduction(w, &cost_new);
-		if (!ok || !isfinite(cost_new) || !isfinite(actual)) {
-			actual = -1;
-			w->radius = 0.25 * hn;
+		if (!trial_step(w, theta, &predicted, &actual, &cost_new,
+		                &hn))
 			continue;
-		}
 
 		/* Compare the model's promise with the outcome. */
 		ratio = update_radius(w, actual, predicted, hn);
-		sn = norm2(w->step, n);
-		xn = norm2(w->x, n);
+		sn = norm2(w->step, w->n);
+		xn = norm2(w->x, w->n);
 		if (actual >= 0 && actual < w->par.ftol * w->cost &&
 		    ratio > 0.25)
 			done = DDK_LSQ_FTOL;
@@ -906,17 +936,13 @@ ddk_lsq_result ddk_lsq_iterate(ddk_lsq *w)
 			w->lambda *= radius_old / w->radius;
 	}
 
-	/* Accept an improving step and model the new point. */
+	/* Accept an improving step (even the one that converged) and model
+	 * the new point. */
 	if (actual > 0) {
-		double *t = w->x;
-		int jst;
+		ddk_lsq_result failed = accept_step(w, cost_new);
 
-		w->x = w->x_new, w->x_new = t;
-		t = w->f, w->f = w->f_new, w->f_new = t;
-		w->cost = cost_new;
-		jst = eval_jacobian(w);
-		if (jst)
-			done = jst == 1 ? DDK_LSQ_NONFINITE : DDK_LSQ_STOPPED;
+		if (failed)
+			done = failed;
 	}
 	w->iteration++;
 	if (!done && w->par.on_iter) {
