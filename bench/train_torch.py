@@ -4,7 +4,8 @@ scheme, data, optimiser, batch size and epochs, on one thread.
 
   train_torch.py TRAIN.ddk TEST.ddk [--hidden 48] [--no-ddk]
       [--feature-norm] [--epochs N] [--batch N] [--lr X] [--seed N]
-      [--activation sigmoid|tanh|relu|identity]
+      [--activation sigmoid|tanh|relu|identity] [--alpha A] [--beta B]
+      [--freeze-ddk]
 
 Reads tensor streams (binary, ddk-stream(5)) as written by ddk-pool.
 Prints one line per epoch (loss, train accuracy, seconds) and a final
@@ -95,6 +96,9 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--activation", default="sigmoid")
+    ap.add_argument("--alpha", type=float)
+    ap.add_argument("--beta", type=float)
+    ap.add_argument("--freeze-ddk", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
@@ -114,7 +118,16 @@ def main():
     net = DDKNet(xtr.shape[1], xtr.shape[2], hidden, len(classes),
                  not a.no_ddk, act[a.activation], gen)
     net.fnorm = a.feature_norm
-    opt = torch.optim.Adam(net.parameters(), lr=a.lr)
+    with torch.no_grad():       # starting values, as ddk-train's
+        if a.alpha is not None and not a.no_ddk:
+            net.alpha.fill_(a.alpha)
+        if a.beta is not None and not a.no_ddk:
+            net.beta.fill_(a.beta)
+    if a.freeze_ddk and not a.no_ddk:
+        net.alpha.requires_grad_(False)
+        net.beta.requires_grad_(False)
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad],
+                           lr=a.lr)
     lossf = torch.nn.CrossEntropyLoss()
     times = []
     for epoch in range(a.epochs):
@@ -154,6 +167,8 @@ def main():
         pred = torch.cat([net(xte[i:i + 1000]).argmax(1)
                           for i in range(0, len(xte), 1000)])
     acc = (pred == yte).float().mean().item()
+    if not a.no_ddk:
+        print(f"ddk alpha {net.alpha.item():.6f} beta {net.beta.item():.6f}")
     print(f"test_accuracy {acc:.4f} mean_epoch_s "
           f"{sum(times) / len(times):.3f}")
 
