@@ -140,15 +140,19 @@ START_TEST(test_boxed)
 				continue;
 
 			/* Else it found a bounded stationary point at the
-			 * box's edge, away from the answer (Eckerle4 from
-			 * start 1 drifts into the flat far tail). */
+			 * box's edge, away from the answer: only Eckerle4
+			 * from start 1, whose peak centre runs to the box's
+			 * upper edge past the data (SciPy's trf ends on the
+			 * same corner). */
 			ck_assert_msg(on_edge && info.gnorm < 1e-8 *
-			              (1 + info.cost), "%s start %d boxed: lre "
-			              "%.2f", pb->name, s + 1, nist_lre(pb, p));
+			              (1 + info.cost) && s == 0 &&
+			              strcmp(pb->name, "Eckerle4") == 0,
+			              "%s start %d boxed: lre %.2f", pb->name,
+			              s + 1, nist_lre(pb, p));
 			edge++;
 		}
 	}
-	ck_assert_msg(edge <= 2, "%d boxed starts ended on the edge", edge);
+	ck_assert_msg(edge <= 1, "%d boxed starts ended on the edge", edge);
 }
 END_TEST
 
