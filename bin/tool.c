@@ -20,6 +20,7 @@ static const char *usage_text = "";
 static char *out_tmp;        /* temporary -o file, until committed */
 static char *out_path;
 static FILE *out_file;
+static int progress_tty;     /* stderr is a terminal: asked once */
 static int progress_shown;   /* a bar is on the terminal's last line */
 static int progress_any;     /* some progress was printed */
 
@@ -62,6 +63,7 @@ void tool_init(const char *prog, const char *usage)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	atexit(at_exit);
+	progress_tty = isatty(STDERR_FILENO);
 }
 
 static void vwarn(const char *fmt, va_list ap)
@@ -341,15 +343,12 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void tool_progress(const char *what, uint64_t done, uint64_t total)
+void tool_progress_show(const char *what, uint64_t done, uint64_t total)
 {
 	static double last;
-	int tty = isatty(STDERR_FILENO);
-	double t;
+	int tty = progress_tty;
+	double t = now_s();
 
-	if (tool_quiet)
-		return;
-	t = now_s();
 	if (t - last < (tty ? 0.2 : 5.0))
 		return;
 	if (last == 0) {

@@ -82,8 +82,17 @@ void tool_records_end(tool_records *it);
 void tool_write(FILE *f, const ddk_record *r, int tsv);
 
 /* Progress: a bar on a terminal, plain lines every few seconds otherwise,
- * nothing with -q.  total 0 means unknown.  tool_progress_done ends it. */
-void tool_progress(const char *what, uint64_t done, uint64_t total);
+ * nothing with -q.  total 0 means unknown.  tool_progress_done ends it.
+ * Call it as often as you like: whether stderr is a terminal is asked
+ * once, in tool_init; with -q a call costs one test, and otherwise one
+ * read of the clock (a line is printed at most every 0.2 s or 5 s). */
+void tool_progress_show(const char *what, uint64_t done, uint64_t total);
+static inline void tool_progress(const char *what, uint64_t done,
+                                 uint64_t total)
+{
+	if (!tool_quiet)
+		tool_progress_show(what, done, total);
+}
 void tool_progress_done(const char *what, uint64_t done);
 
 #endif
