@@ -2,7 +2,6 @@
  * ddk-extract - input maps through the DDK layer (or the physical device
  * model) into feature maps, with the same keys and labels.
  */
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -122,103 +121,44 @@ static void check_pair(double a, double b, const char *where)
 }
 
 
-/* The whole of a small file, NUL-terminated, or die naming it. */
-static char *slurp(const char *path)
-{
-	FILE *f = tool_in_open(path);
-	char *text = NULL;
-	size_t n = 0, cap = 0;
-
-	for (;;) {
-		if (n + 4096 + 1 > cap)
-			text = grow(text, cap = 2 * cap + 4096 + 1);
-		size_t got = fread(text + n, 1, cap - n - 1, f);
-
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f))
-		tool_die("%s: %s", path, strerror(errno));
-	tool_in_close(f);
-	text[n] = '\0';
-	return text;
-}
-
-/* A float array field of the "ddk" object, exactly n long. */
-static void model_array(const char *path, const cJSON *ddk, const char *name,
-                        float *a, size_t n)
-{
-	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(ddk, name), *v;
-	size_t i = 0;
-
-	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != n)
-		tool_die("%s: ddk.%s: not an array of %zu numbers", path, name,
-		         n);
-	cJSON_ArrayForEach(v, arr) {
-		if (!cJSON_IsNumber(v))
-			tool_die("%s: ddk.%s[%zu]: not a number", path, name, i);
-		a[i++] = (float)v->valuedouble;
-	}
-}
-
 /*
- * The DDK layer of a model file (man/ddk-model.5): only the "format" and
- * "ddk" members are read, so a model of any classifier shape will do.
+ * The DDK layer of a model file, read by the library's loader, so
+ * ddk-extract takes exactly the files ddk-infer takes (man/ddk-model.5)
+ * and words their faults the same way.  The pairs must also lie in this
+ * run's bounds.
  */
 static void load_model(const char *path)
 {
-	char *text = slurp(path);
-	cJSON *root = cJSON_Parse(text);
-	const cJSON *fmt, *ddk, *mode, *layout, *K;
+	ddk_model *m;
+	const ddk_net *net;
 	size_t n;
+	ddk_err err;
 
-	if (!root)
-		tool_die("%s: not a JSON file", path);
-	fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-	if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "ddk-model"))
-		tool_die("%s: not a ddk-model file (format is not "
-		         "\"ddk-model\")", path);
-	ddk = cJSON_GetObjectItemCaseSensitive(root, "ddk");
-	if (!cJSON_IsObject(ddk))
+	if (ddk_model_load(path, 1, &m, &err))
+		tool_die("%s", err.msg);
+	net = m->net;
+	if (!net->cfg.use_ddk)
 		tool_die("%s: the model has no DDK layer", path);
-	mode = cJSON_GetObjectItemCaseSensitive(ddk, "mode");
-	layout = cJSON_GetObjectItemCaseSensitive(ddk, "layout");
-	K = cJSON_GetObjectItemCaseSensitive(ddk, "channels");
-	if (!cJSON_IsString(mode) || (strcmp(mode->valuestring, "reset") &&
-	                              strcmp(mode->valuestring, "set")))
-		tool_die("%s: ddk.mode: not \"reset\" or \"set\"", path);
-	layer.mode = strcmp(mode->valuestring, "set") ? DDK_RESET : DDK_SET;
-	layer.K = cJSON_IsNumber(K) ? (size_t)K->valuedouble : 1;
-	if (layer.K < 1 || layer.K > MAX_CHANNELS ||
-	    (K && (!cJSON_IsNumber(K) || K->valuedouble != (double)layer.K)))
-		tool_die("%s: ddk.channels: not a count from 1 to %d", path,
+	layer.mode = net->cfg.mode;
+	layer.K = net->cfg.channels;
+	n = net->n_pairs;
+	if (layer.K > MAX_CHANNELS)
+		tool_die("%s: %zu channels, at most %d", path, layer.K,
 		         MAX_CHANNELS);
-
-	n = (size_t)cJSON_GetArraySize(
-		cJSON_GetObjectItemCaseSensitive(ddk, "alpha"));
-	if (cJSON_IsString(layout) && !strcmp(layout->valuestring, "row")) {
+	if (net->cfg.per_row) {
 		/* a pair per row: the rows are the model's input rows */
-		layer.U = n / layer.K;
-		if (layer.U == 0 || layer.U * layer.K != n)
-			tool_die("%s: ddk.alpha: %zu values for %zu channels",
-			         path, n, layer.K);
+		layer.U = net->cfg.rows;
 		layer.alpha_rows = grow(NULL, n * sizeof(float));
 		layer.beta_rows = grow(NULL, n * sizeof(float));
-		model_array(path, ddk, "alpha", layer.alpha_rows, n);
-		model_array(path, ddk, "beta", layer.beta_rows, n);
+		memcpy(layer.alpha_rows, net->alpha, n * sizeof(float));
+		memcpy(layer.beta_rows, net->beta, n * sizeof(float));
 	} else {
-		model_array(path, ddk, "alpha", layer.alpha, layer.K);
-		model_array(path, ddk, "beta", layer.beta, layer.K);
+		memcpy(layer.alpha, net->alpha, n * sizeof(float));
+		memcpy(layer.beta, net->beta, n * sizeof(float));
 	}
-	for (size_t i = 0; i < layer.K * (layer.U ? layer.U : 1); i++) {
-		const float *a = layer.U ? layer.alpha_rows : layer.alpha;
-		const float *b = layer.U ? layer.beta_rows : layer.beta;
-
-		check_pair(a[i], b[i], path);
-	}
-	cJSON_Delete(root);
-	free(text);
+	for (size_t i = 0; i < n; i++)
+		check_pair(net->alpha[i], net->beta[i], path);
+	ddk_model_free(&m);
 }
 
 static void load_params(const char *path)
@@ -599,7 +539,7 @@ int main(int argc, char **argv)
 {
 	int first;
 	FILE *out;
-	uint64_t n = 0, since = 0;
+	uint64_t n = 0;
 
 	tool_init("ddk-extract", usage);
 	first = parse(argc, argv);
@@ -625,14 +565,7 @@ int main(int argc, char **argv)
 		tool_write(out, &res, opt.tsv);
 		if (opt.png)
 			picture();
-
-		/* tool_progress asks the terminal each call: not per image */
-		n++;
-		since += (uint64_t)rec.rows * rec.cols;
-		if (since >= 65536 || opt.device) {
-			tool_progress("records", n, 0);
-			since = 0;
-		}
+		tool_progress("records", ++n, 0);
 	}
 	tool_records_end(&in);
 	tool_progress_done("records", n);
