@@ -263,16 +263,24 @@ static void make_result(size_t rows_out)
 static void extract(void)
 {
 	static float *arow, *brow;
-	static size_t cap;
+	static size_t cap, filled_rows = SIZE_MAX;   /* none yet */
 	size_t rows = rec.rows, T = rec.cols, n = layer.K * rows;
+	int same = !layer.fits && !(opt.noise_alpha > 0) &&
+	           !(opt.noise_beta > 0);
 
 	if (n > cap) {
 		arow = grow(arow, n * sizeof *arow);
 		brow = grow(brow, n * sizeof *brow);
 		cap = n;
+		filled_rows = SIZE_MAX;
 	}
 	make_result(n);
-	record_pairs(rows, arow, brow);
+
+	/* the pairs change from record to record only with a table or
+	 * noise; otherwise they are spread again only when rows change */
+	if (!same || rows != filled_rows)
+		record_pairs(rows, arow, brow);
+	filled_rows = rows;
 	for (size_t k = 0; k < layer.K; k++)
 		ddk_map_forward(rec.v, rows, T, arow + k * rows,
 		                brow + k * rows, layer.mode,
