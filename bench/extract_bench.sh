@@ -12,6 +12,7 @@
 # records, one after the other (cat and ddk-extract alternately five
 # times); the ratio to cat is the median of the paired ratios, the ratios
 # to NumPy are medians over medians, so a busy machine shifts both sides.
+# The same ratios in CPU time (user + sys) follow, less moved by load.
 # Before timing, the outputs of ddk-extract and of both NumPy runs on one
 # copy must have the same bytes.  Last, the peak RSS of ddk-extract on 1
 # and 10 copies read from a pipe shows whether memory stays flat.
@@ -74,7 +75,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'run\telapsed_s\tuser_s\tsys_s\tmaxrss_kB\n'
 cat "$W/times"
 awk -F'\t' -v values="$values" '
-	{ t[$1, ++n[$1]] = $2 }
+	{ t[$1, ++n[$1]] = $2; c[$1, n[$1]] = $3 + $4 }
 	function median(r, k,   i, j, x) {     # of r[1..k], sorted in place
 		for (i = 2; i <= k; i++)
 			for (j = i; j > 1 && r[j - 1] > r[j]; j--) {
@@ -88,6 +89,10 @@ awk -F'\t' -v values="$values" '
 	}
 	function paired(a, b,   i, r) {        # median of a_i / b_i
 		for (i = 1; i <= n[a]; i++) r[i] = t[a, i] / t[b, i]
+		return median(r, n[a])
+	}
+	function cmed(a,   i, r) {             # median CPU seconds
+		for (i = 1; i <= n[a]; i++) r[i] = c[a, i]
 		return median(r, n[a])
 	}
 	END {
@@ -104,6 +109,15 @@ awk -F'\t' -v values="$values" '
 		       med("numpy") / med("extract")
 		printf "numpy-batch / ddk-extract: %.1f\n",
 		       med("numpy-batch") / med("extract")
+		printf "median CPU seconds (user + sys, to 10 ms): cat %.2f, " \
+		       "ddk-extract %.2f, numpy %.2f, numpy-batch %.2f\n",
+		       cmed("cat"), cmed("extract"), cmed("numpy"),
+		       cmed("numpy-batch")
+		printf "in CPU time: ddk-extract / cat %.2f, numpy / " \
+		       "ddk-extract %.1f, numpy-batch / ddk-extract %.1f\n",
+		       cmed("extract") / cmed("cat"),
+		       cmed("numpy") / cmed("extract"),
+		       cmed("numpy-batch") / cmed("extract")
 	}' "$W/times"
 
 # Flat memory: the same peak RSS for 1 and 10 copies through a pipe.

@@ -1,7 +1,7 @@
 /*
  * stream.c - reading and writing tensor-stream records (ddk_stream.h).
  *
- * The reader keeps its own buffer of a MiB over the FILE, so it can look
+ * The reader keeps its own buffer over the FILE, so it can look
  * at the first bytes to tell binary from text without pushing anything
  * back, and so a binary record costs no system call of its own: its
  * header, key and label are decoded and checked where they lie in the
@@ -11,9 +11,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "ddk_stream.h"
 
-#define BUF_SIZE (1u << 20)     /* read buffer; holds any header */
+#define BUF_FILE (1u << 20)     /* read buffer over a regular file */
+#define BUF_PIPE (1u << 16)     /* over anything else; holds any header */
 #define SNIFF_SIZE 65536        /* bytes searched for NUL in a text stream */
 #define HEADER_SIZE 24
 #define NAMES_MAX (HEADER_SIZE + DDK_KEY_MAX + DDK_LABEL_MAX)
@@ -23,8 +25,8 @@ static const char magic[4] = { 'D', 'D', 'K', 'S' };
 struct ddk_reader {
 	FILE *f;
 	char *name;
-	unsigned char *buf;     /* BUF_SIZE bytes, allocated on first use */
-	size_t pos, len;
+	unsigned char *buf;     /* cap bytes, allocated on first use */
+	size_t cap, pos, len;
 	int eof, error;
 	int form;           /* 0 not yet known, 1 binary, 2 text */
 	uint64_t count;     /* records read */
@@ -204,10 +206,27 @@ uint64_t ddk_reader_count(const ddk_reader *rd)
 }
 
 /*
- * Make at least want bytes (at most BUF_SIZE) lie together at buf + pos,
+ * The buffer: a MiB over a regular file, so a record costs no system call
+ * of its own; 64 KiB over a pipe or terminal, since fread waits until it
+ * has filled what it was asked for, and a record should not wait long
+ * for the ones behind it.
+ */
+static int start(ddk_reader *rd)
+{
+	struct stat st;
+	int fd = fileno(rd->f);
+
+	rd->cap = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode)
+	          ? BUF_FILE : BUF_PIPE;
+	rd->buf = malloc(rd->cap);
+	return rd->buf ? 0 : -1;
+}
+
+/*
+ * Make at least want bytes (at most BUF_PIPE) lie together at buf + pos,
  * or as many as the stream still has: the unread bytes move to the front
- * and fread fills the rest of the buffer (one system call per MiB).
- * Returns the bytes at hand, or SIZE_MAX when out of memory.
+ * and fread fills the rest of the buffer.  Returns the bytes at hand, or
+ * SIZE_MAX when out of memory.
  */
 static size_t need(ddk_reader *rd, size_t want)
 {
@@ -215,15 +234,15 @@ static size_t need(ddk_reader *rd, size_t want)
 
 	if (have >= want || rd->eof)
 		return have;
-	if (!rd->buf && !(rd->buf = malloc(BUF_SIZE)))
+	if (!rd->buf && start(rd))
 		return SIZE_MAX;
 	if (rd->pos)
 		memmove(rd->buf, rd->buf + rd->pos, have);
 	rd->pos = 0;
 	rd->len = have;
-	n = fread(rd->buf + have, 1, BUF_SIZE - have, rd->f);
+	n = fread(rd->buf + have, 1, rd->cap - have, rd->f);
 	rd->len += n;
-	if (rd->len < BUF_SIZE) {
+	if (rd->len < rd->cap) {
 		rd->eof = 1;
 		rd->error = ferror(rd->f);
 	}
@@ -231,7 +250,8 @@ static size_t need(ddk_reader *rd, size_t want)
 }
 
 /* Copy up to n bytes into dst; returns how many were copied.  What the
- * buffer lacks of a block of a MiB or more is read straight into dst. */
+ * buffer lacks of a block larger than the buffer is read straight into
+ * dst. */
 static size_t take(ddk_reader *rd, void *dst, size_t n)
 {
 	unsigned char *d = dst;
@@ -240,7 +260,7 @@ static size_t take(ddk_reader *rd, void *dst, size_t n)
 	while (done < n) {
 		size_t have = rd->len - rd->pos, k;
 
-		if (have == 0 && !rd->eof && n - done >= BUF_SIZE) {
+		if (have == 0 && rd->buf && !rd->eof && n - done >= rd->cap) {
 			k = fread(d + done, 1, n - done, rd->f);
 			if ((done += k) < n) {
 				rd->eof = 1;
