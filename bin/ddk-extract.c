@@ -120,7 +120,6 @@ static void check_pair(double a, double b, const char *where)
 		         opt.beta_lo, opt.beta_hi);
 }
 
-
 /*
  * The DDK layer of a model file, read by the library's loader, so
  * ddk-extract takes exactly the files ddk-infer takes (man/ddk-model.5)

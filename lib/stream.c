@@ -64,32 +64,48 @@ static int grow(void *pp, size_t *cap, size_t n)
 	return 0;
 }
 
-/* Control characters (NUL among them) would break the text form, or
- * (right after a leading "DDKS") its detection. */
+/*
+ * Control characters (NUL among them) would break the text form, or
+ * (right after a leading "DDKS") its detection.  Keys are checked for
+ * every record read and written, so eight bytes are tested at a time: a
+ * byte below 0x20 borrows into its top bit when 0x20 is taken from it
+ * (bytes with the top bit set already are masked out), and 0x7f is a
+ * zero byte after xor with 0x7f.  A borrow can only follow a byte that
+ * is itself bad, so the test is exact.
+ */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
 static int bad_byte(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
 }
 
-/* Length of s, or SIZE_MAX when it holds a control character. */
-static size_t clean_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	for (; *p; p++)
-		if (bad_byte(*p))
-			return SIZE_MAX;
-	return (size_t)(p - (const unsigned char *)s);
-}
-
 /* The n bytes at p hold no control character (nor NUL). */
 static int clean_bytes(const unsigned char *p, size_t n)
 {
-	unsigned bad = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		bad |= bad_byte(p[i]);
-	return !bad;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, d;
+
+		memcpy(&w, p + i, 8);
+		d = w ^ (0x7f * ONES);
+		if ((((w - 0x20 * ONES) & ~w) | ((d - ONES) & ~d)) & HIGH)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (bad_byte(p[i]))
+			return 0;
+	return 1;
+}
+
+/* Length of s, or SIZE_MAX when it holds a control character. */
+static size_t clean_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	return clean_bytes((const unsigned char *)s, n) ? n : SIZE_MAX;
 }
 
 ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)

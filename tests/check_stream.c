@@ -319,6 +319,31 @@ START_TEST(binary_names_are_checked)
 }
 END_TEST
 
+/* Every byte value at every place of a 19-byte key and label: refused
+ * exactly when it is a control character (the check tests words of 8
+ * bytes, then the rest one by one). */
+START_TEST(every_byte_in_names)
+{
+	char name[20];
+
+	for (int b = 1; b < 256; b++)
+		for (int at = 0; at < 19; at++) {
+			int bad = b < 0x20 || b == 0x7f || (b == '#' && at == 0);
+			ddk_status s;
+
+			memset(name, 0xc3, 19);     /* high bytes are fine */
+			name[19] = '\0';
+			name[at] = (char)b;
+			s = ddk_check_names(name, "", NULL);
+			ck_assert_msg((s != DDK_OK) == bad, "key byte %d at %d",
+			              b, at);
+			s = ddk_check_names("k", name, NULL);
+			ck_assert_msg((s != DDK_OK) == (bad && b != '#'),
+			              "label byte %d at %d", b, at);
+		}
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
 	Suite *s = suite_create("stream");
@@ -333,6 +358,7 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, names_are_checked);
 	tcase_add_test(tc, records_across_the_buffer);
 	tcase_add_test(tc, binary_names_are_checked);
+	tcase_add_test(tc, every_byte_in_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
