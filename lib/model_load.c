@@ -356,10 +356,12 @@ static ddk_status parse_root(ld *L, const char *text, cJSON **out)
 	    strcmp(fmt->valuestring, DDK_MODEL_FORMAT) != 0)
 		return BAD(L, "%s: not a ddk-model file (no \"format\": "
 		           "\"%s\")", L->name, DDK_MODEL_FORMAT);
-	if (!cJSON_IsNumber(ver) || ver->valuedouble != DDK_MODEL_VERSION)
+	if (!cJSON_IsNumber(ver))
+		return BAD(L, "%s: no numeric \"version\", this build reads "
+		           "version %d", L->name, DDK_MODEL_VERSION);
+	if (ver->valuedouble != DDK_MODEL_VERSION)
 		return BAD(L, "%s: format version %g, this build reads "
-		           "version %d", L->name,
-		           cJSON_IsNumber(ver) ? ver->valuedouble : -1.0,
+		           "version %d", L->name, ver->valuedouble,
 		           DDK_MODEL_VERSION);
 	return DDK_OK;
 }
