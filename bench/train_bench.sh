@@ -11,7 +11,8 @@
 # float32).  OUTDIR/summary.md gets the table of means.
 #
 # PARTS=speed times one epoch of each implementation alternately (REPS
-# times) for the four networks with the DDK layer: OUTDIR/speed.tsv.
+# times) for the four networks with the DDK layer (NODDK=1: also three
+# without it): OUTDIR/speed.tsv.
 #
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
 # SP_EPOCHS (50), IMPLS ("c torch"), PY (/usr/bin/python3),
@@ -114,21 +115,24 @@ variants() {
 # and start-up cancel); PyTorch by its own per-epoch clock.
 now() { date +%s.%N; }
 
-c_epoch_s() {   # DATA HIDDEN E
+c_epoch_s() {   # DATA HIDDEN E [FLAGS]
 	t0=$(now)
-	"$bin/ddk-train" -q --epochs 1 --hidden "$2" -m "$out/speed.json" \
-		"$out/$1-train.ddk"
+	# shellcheck disable=SC2086
+	"$bin/ddk-train" -q --epochs 1 --hidden "$2" ${4:-} \
+		-m "$out/speed.json" "$out/$1-train.ddk"
 	t1=$(now)
-	"$bin/ddk-train" -q --epochs $(($3 + 1)) --hidden "$2" \
+	# shellcheck disable=SC2086
+	"$bin/ddk-train" -q --epochs $(($3 + 1)) --hidden "$2" ${4:-} \
 		-m "$out/speed.json" "$out/$1-train.ddk"
 	t2=$(now)
 	echo "$t0 $t1 $t2 $3" | awk '{ printf "%.4f", ($3 - $2 - ($2 - $1)) / $4 }'
 }
 
-speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS
+speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS [FLAGS]
 	for rep in $(seq "$REPS"); do
-		c=$(c_epoch_s "$2" "$3" "$4")
-		t=$("$PY" "$here/bench/train_torch.py" --epochs "$5" \
+		c=$(c_epoch_s "$2" "$3" "$4" "${6:-}")
+		# shellcheck disable=SC2086
+		t=$("$PY" "$here/bench/train_torch.py" --epochs "$5" ${6:-} \
 			--hidden "$3" "$out/$2-train.ddk" "$out/$2-test.ddk" |
 			awk '/^test_accuracy/ { print $4 }')
 		printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$rep" "$c" "$t" \
@@ -158,7 +162,11 @@ for part in $PARTS; do
 		speed fm-linear fm none 3 2
 		speed fm-784-48-10 fm 48 3 2
 		speed sp-linear spa none 200 5
-		speed sp-800-16-20 spa 16 200 5 ;;
+		speed sp-800-16-20 spa 16 200 5
+		[ "${NODDK:-0}" = 0 ] || {
+			speed fm-linear-no-ddk fm none 3 2 --no-ddk
+			speed fm-784-48-10-no-ddk fm 48 3 2 --no-ddk
+			speed sp-800-16-20-no-ddk spa 16 200 5 --no-ddk; } ;;
 	*) echo "train_bench.sh: $part: unknown part" >&2; exit 2 ;;
 	esac
 done
