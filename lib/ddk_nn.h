@@ -20,10 +20,12 @@
  * Method.  Every layer has a forward and a backward of the same stem,
  * side by side in nn.c, working on a batch of B examples stored
  * row-major (B x n).  Dense layers keep the weight w as n_out x n_in
- * (as nn.Linear).  The gradients are sums of rows (axpy) and the
- * forward's dot products use eight explicit lanes of partial sums, so no
- * sum is ever reordered by a vectoriser: the result does not depend on
- * the vector width, and training is deterministic on every machine.
+ * (as nn.Linear).  Each gradient element is summed in a fixed order
+ * (examples in order for dw, rows of w in order for dx) and the
+ * forward's dot products use eight explicit lanes of partial sums, with
+ * no fused multiply-add, so no sum is ever reordered by a vectoriser:
+ * the result does not depend on the vector width or the blocking, and
+ * training is deterministic on every machine.
  *
  * Initialisation (ddk_net_init): dense weights and biases uniform in
  * +-1/sqrt(n_in) (the scheme of PyTorch's nn.Linear); BN gamma 1, shift
