@@ -8,7 +8,7 @@
  * counts the sizes, a second cuts the blocks into named views.
  */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic", "no-math-errno")
+#pragma GCC optimize("vect-cost-model=dynamic", "no-math-errno", "fp-contract=off")
 #endif
 
 #include <math.h>

@@ -10,7 +10,7 @@
  * and x86_64 builds carry an AVX2 clone of each kernel.
  */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=off")
 #endif
 
 #include <math.h>
