@@ -91,22 +91,13 @@ static void *grow(void *p, size_t n)
 /* "A[,A...]" into a[], returning the count. */
 static size_t parse_list(const char *opt_name, const char *s, float *a)
 {
-	char buf[64];
-	size_t n = 0;
+	double v[MAX_CHANNELS];
+	size_t n = tool_list(opt_name, s, v, MAX_CHANNELS, -HUGE_VAL,
+	                     HUGE_VAL, 0);
 
-	for (const char *p = s;; ) {
-		size_t len = strcspn(p, ",");
-
-		if (n == MAX_CHANNELS || len >= sizeof buf)
-			tool_usage_error("%s: '%s': too many or too long values",
-			                 opt_name, s);
-		memcpy(buf, p, len);
-		buf[len] = '\0';
-		a[n++] = (float)tool_double(opt_name, buf, -HUGE_VAL, HUGE_VAL);
-		if (!p[len])
-			return n;
-		p += len + 1;
-	}
+	for (size_t k = 0; k < n; k++)
+		a[k] = (float)v[k];
+	return n;
 }
 
 /* Die unless the pair lies in the bounds; where names it. */

@@ -45,28 +45,18 @@ enum {
 /* --x: one number, or a comma-separated sequence. */
 static void parse_x(const char *s)
 {
-	size_t n = 1, k = 0;
-	char *copy, *tok, *save;
+	size_t n = 1;
 
 	for (const char *p = s; *p; p++)
 		n += *p == ',';
-	if (n == 1) {
-		opt.fit.x_const = tool_double("--x", s, -1e30, 1e30);
-		return;
-	}
-	copy = strdup(s);
 	free(opt.x_list);
-	opt.x_list = malloc(n * sizeof *opt.x_list);
-	if (!copy || !opt.x_list)
+	if (!(opt.x_list = malloc(n * sizeof *opt.x_list)))
 		tool_die("out of memory");
-	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
-		tool_usage_error("--x: empty value in '%s'", s);
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save))
-		opt.x_list[k++] = tool_double("--x", tok, -1e30, 1e30);
-	free(copy);
-	opt.fit.x_list = opt.x_list;
-	opt.fit.x_len = k;
+	n = tool_list("--x", s, opt.x_list, n, -1e30, 1e30, 0);
+	opt.fit.x_list = n > 1 ? opt.x_list : NULL;
+	opt.fit.x_len = n > 1 ? n : 0;
+	if (n == 1)
+		opt.fit.x_const = opt.x_list[0];
 }
 
 /* Bounds for a parameter: LO < HI (an empty interval fixes nothing). */

@@ -60,40 +60,25 @@ static char *recorded;  /* the options that shape the result */
 
 static void parse_hidden(const char *s)
 {
-	char *copy, *tok, *save;
+	double v[DDK_NN_MAX_HIDDEN];
 
 	opt.net.n_hidden = 0;
 	if (strcmp(s, "none") == 0 || strcmp(s, "") == 0)
 		return;
-	if (!(copy = strdup(s)))
-		tool_die("out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (opt.net.n_hidden == DDK_NN_MAX_HIDDEN)
-			tool_usage_error("--hidden: at most %d layers",
-			                 DDK_NN_MAX_HIDDEN);
-		opt.net.hidden[opt.net.n_hidden++] =
-			(size_t)tool_long("--hidden", tok, 1, 65536);
-	}
-	free(copy);
+	opt.net.n_hidden = tool_list("--hidden", s, v, DDK_NN_MAX_HIDDEN, 1,
+	                             65536, 1);
+	for (size_t k = 0; k < opt.net.n_hidden; k++)
+		opt.net.hidden[k] = (size_t)v[k];
 }
 
 static void parse_steps(const char *s)
 {
-	char *copy = strdup(s), *tok, *save;
+	double v[DDK_MAX_LR_STEPS];
 
-	if (!copy)
-		tool_die("out of memory");
-	opt.train.n_lr_steps = 0;
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (opt.train.n_lr_steps == DDK_MAX_LR_STEPS)
-			tool_usage_error("--lr-steps: at most %d",
-			                 DDK_MAX_LR_STEPS);
-		opt.train.lr_steps[opt.train.n_lr_steps++] =
-			(size_t)tool_long("--lr-steps", tok, 1, 1000000);
-	}
-	free(copy);
+	opt.train.n_lr_steps = tool_list("--lr-steps", s, v,
+	                                 DDK_MAX_LR_STEPS, 1, 1000000, 1);
+	for (size_t k = 0; k < opt.train.n_lr_steps; k++)
+		opt.train.lr_steps[k] = (size_t)v[k];
 }
 
 /* Options that do not change the model are left out of the record. */

@@ -211,6 +211,34 @@ void tool_pair(const char *opt, const char *s, double *lo, double *hi)
 		tool_usage_error("%s: LO %g is above HI %g", opt, *lo, *hi);
 }
 
+size_t tool_list(const char *opt, const char *s, double *v, size_t max,
+                 double lo, double hi, int whole)
+{
+	char *copy = strdup(s), *p = copy;
+	size_t n = 0;
+
+	if (!copy)
+		tool_die("out of memory");
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		int last = p[len] == '\0';
+
+		if (len == 0)
+			tool_usage_error("%s: empty value in '%s'", opt, s);
+		if (n == max)
+			tool_usage_error("%s: at most %zu values in '%s'", opt,
+			                 max, s);
+		p[len] = '\0';
+		v[n++] = whole ? (double)tool_long(opt, p, (long)lo, (long)hi)
+		               : tool_double(opt, p, lo, hi);
+		if (last)
+			break;
+		p += len + 1;
+	}
+	free(copy);
+	return n;
+}
+
 int tool_choice(const char *opt, const char *s, const char *const *names)
 {
 	for (int i = 0; names[i]; i++)

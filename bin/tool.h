@@ -47,6 +47,11 @@ long tool_long(const char *opt, const char *s, long lo, long hi);
 double tool_double(const char *opt, const char *s, double lo, double hi);
 double tool_si(const char *opt, const char *s, double lo, double hi);
 uint64_t tool_seed(const char *opt, const char *s);
+/* "V[,V...]": at most max values into v, each in [lo, hi] and whole
+ * when whole is set; returns the count.  An empty value or more than max
+ * values is a usage error naming "at most max values". */
+size_t tool_list(const char *opt, const char *s, double *v, size_t max,
+                 double lo, double hi, int whole);
 /* "LO,HI" with lo <= hi, each in [lo_min, hi_max]. */
 void tool_pair(const char *opt, const char *s, double *lo, double *hi);
 /* Index of s in the NULL-terminated names, or a usage error. */
