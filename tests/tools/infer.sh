@@ -10,23 +10,9 @@ IN=$B/ddk-infer
 [ -x "$TR" ] && [ -x "$IN" ] || { echo "no $TR or $IN"; exit 1; }
 
 # gen C N U T SEED: N maps per class, keys o<object>.<frame> with five
-# frames an object; class c is bright in the c-th block of columns.  The
-# noise level is high enough that a weak model makes mistakes.
-gen() {
-	awk -v C="$1" -v N="$2" -v U="$3" -v T="$4" -v s="$5" 'BEGIN {
-		for (c = 0; c < C; c++) for (i = 0; i < N; i++) {
-			line = sprintf("o%d%02d.%d\tc%d\t%d\t%d", c, int(i / 5),
-			               i % 5, c, U, T)
-			for (u = 0; u < U; u++) for (t = 0; t < T; t++) {
-				s = (s * 1103515245 + 12345) % 2147483648
-				v = 0.5 * s / 2147483648
-				v += int(t * C / T) == c ? 0.4 : 0.1
-				line = line sprintf("\t%.4g", v)
-			}
-			print line
-		}
-	}'
-}
+# frames an object; the noise level is high enough that a weak model
+# makes mistakes.
+gen() { maps "$1" "$2" "$3" "$4" "$5" 0.5 0.3 frames; }
 gen 3 40 2 12 7 >"$W/train.tsv"
 gen 3 20 2 12 99 >"$W/test.tsv"
 "$TR" -q -m "$W/m.json" --epochs 20 --lr 0.05 --hidden 8 "$W/train.tsv" ||

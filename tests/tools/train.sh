@@ -9,23 +9,9 @@ TR=$B/ddk-train
 IN=$B/ddk-infer
 [ -x "$TR" ] && [ -x "$IN" ] || { echo "no $TR or $IN"; exit 1; }
 
-# gen C N U T SEED: N maps of U x T per class c0..c(C-1), as text; class c
-# is bright (0.6..0.8) in the c-th block of columns and dim (0.1..0.3)
-# elsewhere, with noise from a fixed LCG.
-gen() {
-	awk -v C="$1" -v N="$2" -v U="$3" -v T="$4" -v s="$5" 'BEGIN {
-		for (c = 0; c < C; c++) for (i = 0; i < N; i++) {
-			line = sprintf("k%d_%03d\tc%d\t%d\t%d", c, i, c, U, T)
-			for (u = 0; u < U; u++) for (t = 0; t < T; t++) {
-				s = (s * 1103515245 + 12345) % 2147483648
-				v = 0.2 * s / 2147483648
-				v += int(t * C / T) == c ? 0.6 : 0.1
-				line = line sprintf("\t%.4g", v)
-			}
-			print line
-		}
-	}'
-}
+# gen C N U T SEED: N maps of U x T per class, bright (0.6..0.8) in the
+# class's block of columns and dim (0.1..0.3) elsewhere.
+gen() { maps "$1" "$2" "$3" "$4" "$5" 0.2 0.5 plain; }
 gen 3 40 2 12 7 >"$W/train.tsv"
 gen 3 10 2 12 99 >"$W/test.tsv"
 gen 3 10 2 12 123 >"$W/val.tsv"
