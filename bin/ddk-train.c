@@ -329,7 +329,9 @@ static ddk_net *make_net(const ddk_dataset *d, ddk_model *init)
 	ddk_net *net;
 	ddk_err err;
 	ddk_rng g;
-	size_t cap = opt.train.batch > 256 ? opt.train.batch : 256;
+	/* Evaluation runs in training-sized batches too: a larger workspace
+	 * would only add memory (each example's result is the same). */
+	size_t cap = opt.train.batch;
 
 	if (init) {
 		ddk_net_config c = init->net->cfg;

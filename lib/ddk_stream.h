@@ -57,7 +57,7 @@ ddk_status ddk_record_copy(ddk_record *dst, const ddk_record *src,
 typedef struct ddk_reader ddk_reader;
 
 /* Wrap an open stream; name is used in messages ("-" for stdin).  The
- * reader does not close f.  It reads ahead, a MiB at a time from a
+ * reader does not close f.  It reads ahead, 128 KiB at a time from a
  * regular file and 64 KiB from anything else, so f's position runs ahead
  * of the records returned.  Returns NULL only when out of memory. */
 ddk_reader *ddk_reader_new(FILE *f, const char *name);

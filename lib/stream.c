@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include "ddk_stream.h"
 
-#define BUF_FILE (1u << 20)     /* read buffer over a regular file */
+#define BUF_FILE (1u << 17)     /* read buffer over a regular file */
 #define BUF_PIPE (1u << 16)     /* over anything else; holds any header */
 #define SNIFF_SIZE 65536        /* bytes searched for NUL in a text stream */
 #define HEADER_SIZE 24
@@ -222,7 +222,7 @@ uint64_t ddk_reader_count(const ddk_reader *rd)
 }
 
 /*
- * The buffer: a MiB over a regular file, so a record costs no system call
+ * The buffer: 128 KiB over a regular file, so a record costs no system call
  * of its own; 64 KiB over a pipe or terminal, since fread waits until it
  * has filled what it was asked for, and a record should not wait long
  * for the ones behind it.
