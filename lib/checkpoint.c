@@ -244,7 +244,7 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
 		goto out;
 	}
 	for (size_t e = 0; e < epoch; e++) {
-		ddk_epoch_stats es = { 0, 0, 0, 0 };
+		ddk_epoch_stats es = { 0, 0, 0, 0, 0 };
 
 		get(&b, &es.loss, sizeof es.loss);
 		get(&b, &es.train_acc, sizeof es.train_acc);

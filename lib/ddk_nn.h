@@ -35,7 +35,9 @@
  * Optimisers: SGD with momentum (v = mu v + g; p -= lr v) and Adam
  * (Kingma and Ba; beta1 0.9, beta2 0.999, eps 1e-8, bias-corrected), with
  * L2 weight decay (g += wd p) on dense weights only.  After each step
- * alpha and beta are clamped into their bounds.
+ * alpha and beta are clamped into their bounds.  A step with a gradient
+ * that is not finite is skipped whole (ddk_optim_step): a NaN or
+ * infinite gradient never reaches a parameter or a moment.
  *
  * Batch normalisation: batch mean and biased variance in training,
  * running estimates (momentum 0.1, unbiased variance) in evaluation,
@@ -254,12 +256,18 @@ typedef struct ddk_optim {
 	double weight_decay;
 	double beta1, beta2, eps;   /* Adam */
 	uint64_t t;                 /* steps taken */
+	uint64_t skipped;           /* steps refused: a gradient not finite */
 } ddk_optim;
 
 void ddk_optim_default(ddk_optim *o, ddk_optim_kind kind);
 
 /* One step with learning rate lr on every unfrozen parameter, then clamp
- * bounded ones. */
-void ddk_optim_step(ddk_optim *o, ddk_net *net, double lr);
+ * bounded ones; returns 0.  When any gradient of an unfrozen parameter
+ * is NaN or infinite (the DDK layer's can overflow where beta^2 > 2
+ * alpha), the whole step is refused instead: no parameter, moment or
+ * step count t changes, o->skipped counts it, and the call returns 1, so
+ * the next finite step is the one it would have been without it.  The
+ * scan costs one pass over the gradients. */
+int ddk_optim_step(ddk_optim *o, ddk_net *net, double lr);
 
 #endif

@@ -72,6 +72,9 @@ ddk_status ddk_dataset_split(ddk_dataset *d, double frac, uint64_t seed,
 typedef struct ddk_epoch_stats {
 	double loss, train_acc, val_acc;    /* val_acc NaN without val */
 	double seconds;                     /* not saved: varies */
+	uint64_t skipped;                   /* optimiser steps refused for a
+	                                     * gradient not finite; not saved
+	                                     * in checkpoints */
 } ddk_epoch_stats;
 
 #define DDK_MAX_LR_STEPS 16

@@ -728,10 +728,30 @@ static void adam_param(const ddk_optim *o, ddk_param *p, float step,
 	adam_span(&k, p, adam_simd(&k, p));
 }
 
-void ddk_optim_step(ddk_optim *o, ddk_net *net, double lr)
+/* Whether every gradient a step would read is finite.  The bounds clamp
+ * below passes NaN through (both comparisons are false), so this is what
+ * keeps a NaN out of the parameters. */
+static int grads_finite(const ddk_net *net)
+{
+	for (size_t i = 0; i < net->n_param; i++) {
+		const ddk_param *p = &net->param[i];
+
+		if (!p->frozen && ddk_first_nonfinite(p->g, p->n) < p->n)
+			return 0;
+	}
+	return 1;
+}
+
+int ddk_optim_step(ddk_optim *o, ddk_net *net, double lr)
 {
 	double bc1, bc2;
 
+	if (!grads_finite(net)) {
+		o->skipped++;
+		return 1;
+	}
+
+	/* the step itself */
 	o->t++;
 	bc1 = 1 - pow(o->beta1, (double)o->t);
 	bc2 = 1 - pow(o->beta2, (double)o->t);
@@ -748,4 +768,5 @@ void ddk_optim_step(ddk_optim *o, ddk_net *net, double lr)
 			p->v[k] = p->v[k] < p->lo ? p->lo :
 				p->v[k] > p->hi ? p->hi : p->v[k];
 	}
+	return 0;
 }

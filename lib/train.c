@@ -342,7 +342,7 @@ static void run_epoch(ddk_net *net, const ddk_dataset *d,
 		ddk_net_forward(net, xb, nb, 1);
 		loss += ddk_net_backward(net, xb, yb, nb, &right)
 			* (double)nb;
-		ddk_optim_step(&s->optim, net, lr);
+		st->skipped += (uint64_t)ddk_optim_step(&s->optim, net, lr);
 		seen += nb;
 		if (o->on_batch && (i / B) % 64 == 0)
 			o->on_batch(o->ctx, s->epoch, i + nb, d->n);
@@ -370,7 +370,7 @@ ddk_status ddk_train(ddk_net *net, const ddk_dataset *train,
 		goto out;
 	}
 	while (s->epoch < o->epochs) {
-		ddk_epoch_stats es = { 0, 0, NAN, 0 };
+		ddk_epoch_stats es = { 0, 0, NAN, 0, 0 };
 		double t0 = now_s();
 		int trainable = net->n_pairs && !net->param[0].frozen;
 

@@ -615,6 +615,82 @@ START_TEST(test_sgd_adam)
 }
 END_TEST
 
+/* Every gradient of net set from a fixed pattern scaled by k. */
+static void set_grads(ddk_net *net, float k)
+{
+	for (size_t i = 0; i < net->n_param; i++) {
+		ddk_param *p = &net->param[i];
+
+		for (size_t j = 0; j < p->n; j++)
+			p->g[j] = k * (float)((i + 3 * j) % 7) - 3 * k;
+	}
+}
+
+/* Whether two nets hold the same bits in every value and moment. */
+static int same_params(const ddk_net *a, const ddk_net *b)
+{
+	for (size_t i = 0; i < a->n_param; i++) {
+		const ddk_param *p = &a->param[i], *q = &b->param[i];
+		size_t bytes = p->n * sizeof *p->v;
+
+		if (memcmp(p->v, q->v, bytes) || memcmp(p->m1, q->m1, bytes)
+		    || memcmp(p->m2, q->m2, bytes))
+			return 0;
+	}
+	return 1;
+}
+
+static int all_finite(const ddk_net *net)
+{
+	for (size_t i = 0; i < net->n_param; i++)
+		if (ddk_first_nonfinite(net->param[i].v, net->param[i].n)
+		    < net->param[i].n)
+			return 0;
+	return 1;
+}
+
+/* A NaN or infinite gradient is refused whole, in the DDK pair or in the
+ * last dense bias, by both optimisers; the net then goes on exactly as
+ * a twin that never saw it. */
+START_TEST(test_optim_nonfinite)
+{
+	for (int kind = DDK_OPT_SGD; kind <= DDK_OPT_ADAM; kind++)
+	for (int bad = 0; bad < 2; bad++) {
+		ddk_net *net = small_net(), *twin = small_net();
+		ddk_optim o, ot;
+		size_t at = bad ? net->n_param - 1 : 0;
+		ddk_param *p = &net->param[at];
+
+		/* one finite step on both, so the moments are not zero */
+		ddk_optim_default(&o, (ddk_optim_kind)kind);
+		ot = o;
+		set_grads(net, 0.5f);
+		set_grads(twin, 0.5f);
+		ck_assert_int_eq(ddk_optim_step(&o, net, 0.1), 0);
+		ck_assert_int_eq(ddk_optim_step(&ot, twin, 0.1), 0);
+
+		/* the bad step changes nothing but the count */
+		set_grads(net, 0.25f);
+		p->g[p->n - 1] = bad ? NAN : INFINITY;
+		ck_assert_int_eq(ddk_optim_step(&o, net, 0.1), 1);
+		ck_assert(o.skipped == 1 && o.t == 1);
+		ck_assert(all_finite(net));
+		ck_assert(same_params(net, twin));
+
+		/* the next finite step is the twin's */
+		set_grads(net, 0.25f);
+		set_grads(twin, 0.25f);
+		ck_assert_int_eq(ddk_optim_step(&o, net, 0.1), 0);
+		ck_assert_int_eq(ddk_optim_step(&ot, twin, 0.1), 0);
+		ck_assert(o.t == ot.t && o.t == 2);
+		ck_assert(same_params(net, twin));
+		ck_assert(all_finite(net));
+		ddk_net_free(&net);
+		ddk_net_free(&twin);
+	}
+}
+END_TEST
+
 /* --- training --- */
 
 /* Two classes told apart by their row means: a DDK RESET map of a row
@@ -865,6 +941,7 @@ static Suite *nn_suite(void)
 	tcase_add_test(t, test_net_gradients);
 	tcase_add_test(t, test_config_errors);
 	tcase_add_test(t, test_sgd_adam);
+	tcase_add_test(t, test_optim_nonfinite);
 	tcase_add_test(t, test_train_learns_and_repeats);
 	tcase_add_test(t, test_checkpoint_resume);
 	tcase_add_test(t, test_dataset_errors);
