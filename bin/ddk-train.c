@@ -367,6 +367,9 @@ static int on_epoch(void *ctx, size_t epoch, const ddk_epoch_stats *s)
 	        epoch, opt.train.epochs, s->loss, s->train_acc);
 	if (!isnan(s->val_acc))
 		fprintf(stderr, " val %.4f", s->val_acc);
+	if (s->skipped)
+		fprintf(stderr, " skipped %llu (non-finite gradient)",
+		        (unsigned long long)s->skipped);
 	fprintf(stderr, " %.2f s\n", s->seconds);
 	return 0;
 }
