@@ -41,6 +41,34 @@ static void report(const char *what, double worst)
 	ck_assert_msg(worst < TOL, "%s: %g", what, worst);
 }
 
+/* A loss of three arrays (a layer's input and its two parameters) and a
+ * fixed random projection r of the layer's output. */
+typedef double (*loss3)(const float *a0, const float *a1, const float *a2,
+                        const float *r);
+
+/* Largest relative difference between grad[a][i] and the central
+ * difference of loss in arr[a][i], over every element of the three. */
+static double worst3(loss3 loss, float *arr[3], float *grad[3],
+                     const size_t len[3], const float *r)
+{
+	double worst = 0;
+
+	for (int a = 0; a < 3; a++)
+		for (size_t i = 0; i < len[a]; i++) {
+			float keep = arr[a][i];
+			double up, dn, d;
+
+			arr[a][i] = keep + H;
+			up = loss(arr[0], arr[1], arr[2], r);
+			arr[a][i] = keep - H;
+			dn = loss(arr[0], arr[1], arr[2], r);
+			arr[a][i] = keep;
+			d = rel_diff(grad[a][i], (up - dn) / (2 * H), 1e-2);
+			worst = d > worst ? d : worst;
+		}
+	return worst;
+}
+
 /* --- dense --- */
 
 enum { B = 5, NI = 7, NO = 6 };
@@ -58,7 +86,6 @@ START_TEST(test_dense)
 {
 	float x[B * NI], w[NO * NI], b[NO], r[B * NO];
 	float dw[NI * NO] = { 0 }, db[NO] = { 0 }, dx[B * NI];
-	double worst = 0;
 
 	ddk_rng_seed(&g_rng, 1);
 	fill(x, B * NI, -1, 1);
@@ -71,21 +98,7 @@ START_TEST(test_dense)
 	float *arr[3] = { x, w, b }, *grad[3] = { dx, dw, db };
 	size_t len[3] = { B * NI, NI * NO, NO };
 
-	for (int a = 0; a < 3; a++)
-		for (size_t i = 0; i < len[a]; i++) {
-			float keep = arr[a][i];
-			double up, dn;
-
-			arr[a][i] = keep + H;
-			up = dense_loss(x, w, b, r);
-			arr[a][i] = keep - H;
-			dn = dense_loss(x, w, b, r);
-			arr[a][i] = keep;
-			double d = rel_diff(grad[a][i], (up - dn) / (2 * H),
-			                    1e-2);
-			worst = d > worst ? d : worst;
-		}
-	report("dense", worst);
+	report("dense", worst3(dense_loss, arr, grad, len, r));
 }
 END_TEST
 
@@ -221,7 +234,6 @@ START_TEST(test_batchnorm)
 	float x[BN_B * BN_N], gm[BN_N], sh[BN_N], r[BN_B * BN_N];
 	float xhat[BN_B * BN_N], y[BN_B * BN_N], m[BN_N], is[BN_N];
 	float dx[BN_B * BN_N], dg[BN_N] = { 0 }, ds[BN_N] = { 0 };
-	double worst = 0;
 
 	ddk_rng_seed(&g_rng, 4);
 	fill(x, BN_B * BN_N, -2, 2);
@@ -234,21 +246,7 @@ START_TEST(test_batchnorm)
 	float *arr[3] = { x, gm, sh }, *grad[3] = { dx, dg, ds };
 	size_t len[3] = { BN_B * BN_N, BN_N, BN_N };
 
-	for (int a = 0; a < 3; a++)
-		for (size_t i = 0; i < len[a]; i++) {
-			float keep = arr[a][i];
-			double up, dn;
-
-			arr[a][i] = keep + H;
-			up = bn_loss(x, gm, sh, r);
-			arr[a][i] = keep - H;
-			dn = bn_loss(x, gm, sh, r);
-			arr[a][i] = keep;
-			double d = rel_diff(grad[a][i], (up - dn) / (2 * H),
-			                    1e-2);
-			worst = d > worst ? d : worst;
-		}
-	report("batchnorm", worst);
+	report("batchnorm", worst3(bn_loss, arr, grad, len, r));
 
 	/* normalised columns: mean 0, variance 1 */
 	for (size_t j = 0; j < BN_N; j++) {
