@@ -292,17 +292,28 @@ static void load(ddk_dataset *d, int argc, char **argv)
 }
 
 /* FNV-1a over the data and labels: a resumed run must see the same. */
+/* FNV-style multiply-xor over 8-byte words in four independent lanes (a
+ * byte at a time took a quarter second on 60,000 images), then the labels;
+ * it only has to notice that a checkpoint's data changed. */
 static uint64_t data_hash(const ddk_dataset *d)
 {
 	const unsigned char *p = (const unsigned char *)d->x;
-	size_t n = d->n * d->rows * d->cols * sizeof *d->x;
-	uint64_t h = 1469598103934665603ULL;
+	size_t n = d->n * d->rows * d->cols * sizeof *d->x, i = 0;
+	const uint64_t prime = 1099511628211ULL;
+	uint64_t h[4] = { 1469598103934665603ULL, 1, 2, 3 }, w;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	for (size_t i = 0; i < d->n; i++)
-		h = (h ^ (uint64_t)d->y[i]) * 1099511628211ULL;
-	return h;
+	for (; i + 32 <= n; i += 32)
+		for (int k = 0; k < 4; k++) {
+			memcpy(&w, p + i + 8 * k, 8);
+			h[k] = (h[k] ^ w) * prime;
+		}
+	for (; i < n; i++)
+		h[0] = (h[0] ^ p[i]) * prime;
+	for (int k = 1; k < 4; k++)
+		h[0] = (h[0] ^ (h[k] >> 29) ^ h[k]) * prime;
+	for (i = 0; i < d->n; i++)
+		h[0] = (h[0] ^ (uint64_t)d->y[i]) * prime;
+	return h[0] ^ h[0] >> 31;
 }
 
 static char *fingerprint(const ddk_dataset *d, const ddk_dataset *v,

@@ -337,6 +337,18 @@ cmp -s "$W/nock.json" "$W/d1.json" ||
 	--resume "$W/train.tsv" 2>"$W/err" && fail "resumed another run"
 grep -q 'copy.ckpt: checkpoint of a run with other data or options' \
 	"$W/err" || fail "another run's checkpoint: $(cat "$W/err")"
+# The same options and file name over data that differ in one value:
+# refused too (the file is swapped in place, so only the data differ).
+cp "$W/train.tsv" "$W/train.orig"
+awk -F'\t' -v OFS='\t' 'NR == 7 { $5 = $5 + 0.001 } { print }' \
+	"$W/train.orig" >"$W/train.tsv"
+cmp -s "$W/train.tsv" "$W/train.orig" && fail "train.tsv is not changed"
+"$TR" -q -m "$W/k.json" --epochs $E --hidden 8 --batchnorm --lr 0.01 \
+	--seed 3 --checkpoint "$W/copy.ckpt" --resume "$W/train.tsv" \
+	2>"$W/err" && fail "resumed over other data"
+grep -q 'copy.ckpt: checkpoint of a run with other data or options' \
+	"$W/err" || fail "other data's checkpoint: $(cat "$W/err")"
+mv "$W/train.orig" "$W/train.tsv"
 "$TR" -q -m "$W/k.json" --checkpoint "$W/m.json" --resume "$W/train.tsv" \
 	2>"$W/err" && fail "resumed from a model file"
 grep -q 'm.json: not a ddk-train checkpoint' "$W/err" ||
