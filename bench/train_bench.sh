@@ -15,7 +15,8 @@
 # without it): OUTDIR/speed.tsv.
 #
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
-# SP_EPOCHS (50), IMPLS ("c torch"), PY (/usr/bin/python3),
+# SP_EPOCHS (50), IMPLS ("c torch"), NETS (the speed part's networks by
+# name, e.g. "fm-784-48-10"; all), PY (/usr/bin/python3),
 # FM (/usr/share/datasets/fashion-mnist), KL (/usr/share/klettres).
 set -eu
 export LC_ALL=C OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -129,6 +130,7 @@ c_epoch_s() {   # DATA HIDDEN E [FLAGS]
 }
 
 speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS [FLAGS]
+	case " ${NETS:-$1} " in *" $1 "*) ;; *) return 0 ;; esac
 	for rep in $(seq "$REPS"); do
 		c=$(c_epoch_s "$2" "$3" "$4" "${6:-}")
 		# shellcheck disable=SC2086

@@ -82,6 +82,12 @@ void ddk_dense_forward(const float *x, size_t B, size_t n_in, size_t n_out,
 void ddk_dense_backward(const float *x, const float *dy, size_t B,
                         size_t n_in, size_t n_out, const float *w,
                         float *dw, float *db, float *dx);
+/* Each sum of the two above is a fixed sequence of fused multiply-adds
+ * (one rounding per term), so the bits do not depend on the machine.
+ * Choose their path, for tests that compare them: 0 the portable loops
+ * (fmaf), 1 AVX2 with FMA where the CPU has them (the default).  Not
+ * thread-safe. */
+void ddk_dense_use_simd(int on);
 
 /* y = act(x) elementwise over n values (y may be x). */
 void ddk_act_forward(ddk_activation a, const float *x, size_t n, float *y);

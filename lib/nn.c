@@ -1,16 +1,22 @@
 /*
  * nn.c - layers, the network and the optimisers of ddk_nn.h.
  *
- * Every sum runs in a fixed order whatever the vector width.  In the
- * gradients a SIMD lane holds one output and adds its terms in the order
- * a scalar loop would (examples in order for dw, rows of w in order for
- * dx); the forward's dot products keep eight explicit lanes of partial
- * sums (GCC vector extensions), added up in a fixed order.  GCC is asked for its full
- * vectoriser here (at -O2 it only takes loops with a known trip count),
- * and x86_64 builds carry an AVX2 clone of each kernel.
+ * Every sum of the dense layer runs in a fixed order, each step one
+ * fused multiply-add (a product added with one rounding), so its bits
+ * are the same on every machine.  On x86-64 with AVX2 and FMA the
+ * kernels are register-blocked SIMD: in the gradients a lane holds one
+ * output and adds its terms in the order a scalar loop would (examples
+ * in order for dw, rows of w in order for dx); the forward's dot
+ * products keep eight lanes of partial sums, added up in a fixed order.
+ * Elsewhere portable loops make the same steps with fmaf(), correctly
+ * rounded, hence the same bits.  No other expression here may be fused:
+ * contraction stays off.
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("vect-cost-model=dynamic", "fp-contract=off")
+#endif
+#if defined(__clang__)
+#pragma clang fp contract(off)
 #endif
 
 #include <math.h>
@@ -19,10 +25,21 @@
 #include "ddk_nn.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+#include <immintrin.h>
+#define DENSE_SIMD 1
 #define HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define HOT
 #endif
+
+typedef float v8f __attribute__((vector_size(32)));
+
+/* Vectors go by pointer: passing them by value would tie the ABI to
+ * the instruction set. */
+static inline void load8(v8f *v, const float *p)
+{
+	memcpy(v, p, sizeof *v);
+}
 
 static const char *const act_names[] = {
 	"identity", "sigmoid", "tanh", "relu", NULL
@@ -44,79 +61,145 @@ int ddk_activation_parse(const char *s)
 /* ------------------------------------------------------------------ */
 /* dense                                                                */
 
-typedef float v8f __attribute__((vector_size(32)));
-
-/* Vectors go by pointer: passing them by value would tie the ABI to
- * the instruction set. */
-static inline void load8(v8f *v, const float *p)
+/* Eight partial sums added up in a fixed order. */
+static inline float sum8(const float a[8])
 {
-	memcpy(v, p, sizeof *v);
-}
-
-/* The lanes of a added in a fixed order. */
-static inline float hsum8(const v8f *v)
-{
-	const float *a = (const float *)v;
-
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
-/* The dot products of 4 examples with rows o and o + 1 of w. */
-static inline void dot4x2(const float *const xs[4], const float *w0,
-                          const float *w1, size_t n8, size_t n_in,
-                          float t[4][2])
+/* The lanes of v added in the same order. */
+static inline float hsum8(const v8f *v)
 {
-	v8f a[4][2] = { { { 0 } } };
+	return sum8((const float *)v);
+}
 
+static int dense_simd = 1;      /* 0: the portable loops always */
+
+void ddk_dense_use_simd(int on)
+{
+	dense_simd = on != 0;
+}
+
+/* The portable kernels: one fmaf per term, in the order of the SIMD
+ * ones below. */
+static void forward_fmaf(const float *x, size_t B, size_t n_in,
+                         size_t n_out, const float *w, const float *b,
+                         float *y)
+{
+	size_t n8 = n_in & ~(size_t)7;
+
+	for (size_t s = 0; s < B; s++)
+		for (size_t o = 0; o < n_out; o++) {
+			const float *xs = x + s * n_in, *wo = w + o * n_in;
+			float lane[8] = { 0 }, t;
+
+			for (size_t i = 0; i < n8; i++)
+				lane[i % 8] = fmaf(xs[i], wo[i], lane[i % 8]);
+			t = sum8(lane);
+			for (size_t i = n8; i < n_in; i++)
+				t = fmaf(xs[i], wo[i], t);
+			y[s * n_out + o] = b[o] + t;
+		}
+}
+
+static void dw_fmaf(const float *x, const float *dy, size_t B, size_t n_in,
+                    size_t n_out, float *dw)
+{
+	for (size_t o = 0; o < n_out; o++)
+		for (size_t s = 0; s < B; s++) {
+			float d = dy[s * n_out + o];
+
+			for (size_t i = 0; i < n_in; i++)
+				dw[o * n_in + i] = fmaf(d, x[s * n_in + i],
+				                        dw[o * n_in + i]);
+		}
+}
+
+static void dx_fmaf(const float *dy, size_t B, size_t n_in, size_t n_out,
+                    const float *w, float *dx)
+{
+	for (size_t s = 0; s < B; s++) {
+		float *r = dx + s * n_in;
+
+		memset(r, 0, n_in * sizeof *r);
+		for (size_t o = 0; o < n_out; o++)
+			for (size_t i = 0; i < n_in; i++)
+				r[i] = fmaf(dy[s * n_out + o], w[o * n_in + i],
+				            r[i]);
+	}
+}
+
+#ifdef DENSE_SIMD
+#define FMA_TARGET __attribute__((target("avx2,fma")))
+#define KERNEL static inline __attribute__((always_inline, \
+                                             target("avx2,fma")))
+
+/* 1 when this CPU has AVX2 and FMA. */
+static int have_fma(void)
+{
+	static int level = -1;
+
+	if (level < 0)
+		level = __builtin_cpu_supports("avx2") &&
+		        __builtin_cpu_supports("fma");
+	return level;
+}
+
+/* The dot products of 4 examples with rows o and o + 1 of w. */
+KERNEL void dot4x2(const float *const xs[4], const float *w0,
+                   const float *w1, size_t n8, size_t n_in, float t[4][2])
+{
+	__m256 a[4][2];
+	float l[8];
+
+	#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		a[k][0] = a[k][1] = _mm256_setzero_ps();
 	for (size_t i = 0; i < n8; i += 8) {
-		v8f u, p0, p1;
+		__m256 p0 = _mm256_loadu_ps(w0 + i);
+		__m256 p1 = _mm256_loadu_ps(w1 + i);
 
-		load8(&p0, w0 + i);
-		load8(&p1, w1 + i);
 		#pragma GCC unroll 4
 		for (int k = 0; k < 4; k++) {
-			load8(&u, xs[k] + i);
-			a[k][0] += u * p0;
-			a[k][1] += u * p1;
+			__m256 u = _mm256_loadu_ps(xs[k] + i);
+
+			__asm__("" : "+x"(u));  /* one load for both rows */
+			a[k][0] = _mm256_fmadd_ps(u, p0, a[k][0]);
+			a[k][1] = _mm256_fmadd_ps(u, p1, a[k][1]);
 		}
 	}
-	#pragma GCC unroll 4
 	for (int k = 0; k < 4; k++) {
-		t[k][0] = hsum8(&a[k][0]);
-		t[k][1] = hsum8(&a[k][1]);
+		_mm256_storeu_ps(l, a[k][0]);
+		t[k][0] = sum8(l);
+		_mm256_storeu_ps(l, a[k][1]);
+		t[k][1] = sum8(l);
 		for (size_t i = n8; i < n_in; i++) {
-			t[k][0] += xs[k][i] * w0[i];
-			t[k][1] += xs[k][i] * w1[i];
+			t[k][0] = fmaf(xs[k][i], w0[i], t[k][0]);
+			t[k][1] = fmaf(xs[k][i], w1[i], t[k][1]);
 		}
 	}
 }
 
-/* One dot product, the same sums as a lane of dot4x2. */
-static inline float dot1(const float *x, const float *w, size_t n8,
-                         size_t n_in)
+/* One dot product, the same steps as a lane of dot4x2. */
+KERNEL float dot1(const float *x, const float *w, size_t n8, size_t n_in)
 {
-	v8f a = { 0 }, u, p;
-	float t;
+	__m256 a = _mm256_setzero_ps();
+	float l[8], t;
 
-	for (size_t i = 0; i < n8; i += 8) {
-		load8(&u, x + i);
-		load8(&p, w + i);
-		a += u * p;
-	}
-	t = hsum8(&a);
+	for (size_t i = 0; i < n8; i += 8)
+		a = _mm256_fmadd_ps(_mm256_loadu_ps(x + i),
+		                    _mm256_loadu_ps(w + i), a);
+	_mm256_storeu_ps(l, a);
+	t = sum8(l);
 	for (size_t i = n8; i < n_in; i++)
-		t += x[i] * w[i];
+		t = fmaf(x[i], w[i], t);
 	return t;
 }
 
-/*
- * y[s][o] = b[o] + sum over i of x[s][i] w[o][i].  Eight lanes of
- * partial sums, written as explicit vectors so no compiler may reorder
- * them; four examples and two rows of w share each pass.
- */
-HOT void ddk_dense_forward(const float *x, size_t B, size_t n_in,
-                           size_t n_out, const float *w, const float *b,
-                           float *y)
+/* The forward, four examples and two rows of w to a pass. */
+FMA_TARGET static void forward_fma(const float *x, size_t B, size_t n_in,
+                                   size_t n_out, const float *w,
+                                   const float *b, float *y)
 {
 	size_t n8 = n_in & ~(size_t)7, s = 0;
 
@@ -129,17 +212,14 @@ HOT void ddk_dense_forward(const float *x, size_t B, size_t n_in,
 		for (; o + 2 <= n_out; o += 2) {
 			dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in,
 			       t);
-			#pragma GCC unroll 4
-			for (int k = 0; k < 4; k++) {
-				y[(s + (size_t)k) * n_out + o] = b[o] + t[k][0];
-				y[(s + (size_t)k) * n_out + o + 1] =
-					b[o + 1] + t[k][1];
+			for (size_t k = 0; k < 4; k++) {
+				y[(s + k) * n_out + o] = b[o] + t[k][0];
+				y[(s + k) * n_out + o + 1] = b[o + 1] + t[k][1];
 			}
 		}
 		for (; o < n_out; o++)
-			#pragma GCC unroll 4
-			for (int k = 0; k < 4; k++)
-				y[(s + (size_t)k) * n_out + o] = b[o] +
+			for (size_t k = 0; k < 4; k++)
+				y[(s + k) * n_out + o] = b[o] +
 					dot1(xs[k], w + o * n_in, n8, n_in);
 	}
 	for (; s < B; s++)
@@ -148,56 +228,55 @@ HOT void ddk_dense_forward(const float *x, size_t B, size_t n_in,
 			                               w + o * n_in, n8, n_in);
 }
 
-#define INLINE static inline __attribute__((always_inline))
-
 /*
  * dw[o][i] += sum over s of dy[s][o] x[s][i], s in order, for no rows of
  * dw from o: sixteen columns at a time stay in registers over the batch
  * (no is a constant where this is inlined, so the loops over k unroll).
  */
-INLINE void dw_rows(const float *x, const float *dy, size_t B, size_t n_in,
+KERNEL void dw_rows(const float *x, const float *dy, size_t B, size_t n_in,
                     size_t n_out, size_t o, size_t no, float *dw)
 {
 	size_t n16 = n_in & ~(size_t)15;
 
 	for (size_t i = 0; i < n16; i += 16) {
-		v8f g[4][2], u0, u1;
+		__m256 g[4][2];
 
 		#pragma GCC unroll 4
 		for (size_t k = 0; k < no; k++) {
-			load8(&g[k][0], dw + (o + k) * n_in + i);
-			load8(&g[k][1], dw + (o + k) * n_in + i + 8);
+			g[k][0] = _mm256_loadu_ps(dw + (o + k) * n_in + i);
+			g[k][1] = _mm256_loadu_ps(dw + (o + k) * n_in + i + 8);
 		}
 		for (size_t s = 0; s < B; s++) {
 			const float *d = dy + s * n_out + o;
+			__m256 u0 = _mm256_loadu_ps(x + s * n_in + i);
+			__m256 u1 = _mm256_loadu_ps(x + s * n_in + i + 8);
 
-			load8(&u0, x + s * n_in + i);
-			load8(&u1, x + s * n_in + i + 8);
 			#pragma GCC unroll 4
 			for (size_t k = 0; k < no; k++) {
-				g[k][0] += d[k] * u0;
-				g[k][1] += d[k] * u1;
+				__m256 dk = _mm256_set1_ps(d[k]);
+
+				g[k][0] = _mm256_fmadd_ps(dk, u0, g[k][0]);
+				g[k][1] = _mm256_fmadd_ps(dk, u1, g[k][1]);
 			}
 		}
 		#pragma GCC unroll 4
 		for (size_t k = 0; k < no; k++) {
-			memcpy(dw + (o + k) * n_in + i, &g[k][0], sizeof g[k][0]);
-			memcpy(dw + (o + k) * n_in + i + 8, &g[k][1],
-			       sizeof g[k][1]);
+			_mm256_storeu_ps(dw + (o + k) * n_in + i, g[k][0]);
+			_mm256_storeu_ps(dw + (o + k) * n_in + i + 8, g[k][1]);
 		}
 	}
-	#pragma GCC unroll 4
 	for (size_t k = 0; k < no; k++)
 		for (size_t i = n16; i < n_in; i++) {
 			float *gi = dw + (o + k) * n_in + i;
 
 			for (size_t s = 0; s < B; s++)
-				*gi += dy[s * n_out + o + k] * x[s * n_in + i];
+				*gi = fmaf(dy[s * n_out + o + k],
+				           x[s * n_in + i], *gi);
 		}
 }
 
-HOT static void dense_dw(const float *x, const float *dy, size_t B,
-                         size_t n_in, size_t n_out, float *dw)
+FMA_TARGET static void dw_fma(const float *x, const float *dy, size_t B,
+                              size_t n_in, size_t n_out, float *dw)
 {
 	size_t o = 0;
 
@@ -211,47 +290,48 @@ HOT static void dense_dw(const float *x, const float *dy, size_t B,
  * dx[s][i] = sum over o of dy[s][o] w[o][i], o in order, for ns examples
  * from s: sixteen columns at a time stay in registers over the rows of w.
  */
-INLINE void dx_rows(const float *dy, size_t n_in, size_t n_out,
+KERNEL void dx_rows(const float *dy, size_t n_in, size_t n_out,
                     const float *w, size_t s, size_t ns, float *dx)
 {
 	size_t n16 = n_in & ~(size_t)15;
 	const float *d = dy + s * n_out;
 
 	for (size_t i = 0; i < n16; i += 16) {
-		v8f a[4][2], p0, p1;
+		__m256 a[4][2];
 
 		#pragma GCC unroll 4
 		for (size_t k = 0; k < ns; k++)
-			a[k][0] = a[k][1] = (v8f){ 0 };
+			a[k][0] = a[k][1] = _mm256_setzero_ps();
 		for (size_t o = 0; o < n_out; o++) {
-			load8(&p0, w + o * n_in + i);
-			load8(&p1, w + o * n_in + i + 8);
+			__m256 p0 = _mm256_loadu_ps(w + o * n_in + i);
+			__m256 p1 = _mm256_loadu_ps(w + o * n_in + i + 8);
+
 			#pragma GCC unroll 4
 			for (size_t k = 0; k < ns; k++) {
-				a[k][0] += d[k * n_out + o] * p0;
-				a[k][1] += d[k * n_out + o] * p1;
+				__m256 dk = _mm256_set1_ps(d[k * n_out + o]);
+
+				a[k][0] = _mm256_fmadd_ps(dk, p0, a[k][0]);
+				a[k][1] = _mm256_fmadd_ps(dk, p1, a[k][1]);
 			}
 		}
 		#pragma GCC unroll 4
 		for (size_t k = 0; k < ns; k++) {
-			memcpy(dx + (s + k) * n_in + i, &a[k][0], sizeof a[k][0]);
-			memcpy(dx + (s + k) * n_in + i + 8, &a[k][1],
-			       sizeof a[k][1]);
+			_mm256_storeu_ps(dx + (s + k) * n_in + i, a[k][0]);
+			_mm256_storeu_ps(dx + (s + k) * n_in + i + 8, a[k][1]);
 		}
 	}
-	#pragma GCC unroll 4
 	for (size_t k = 0; k < ns; k++)
 		for (size_t i = n16; i < n_in; i++) {
 			float t = 0;
 
 			for (size_t o = 0; o < n_out; o++)
-				t += d[k * n_out + o] * w[o * n_in + i];
+				t = fmaf(d[k * n_out + o], w[o * n_in + i], t);
 			dx[(s + k) * n_in + i] = t;
 		}
 }
 
-HOT static void dense_dx(const float *dy, size_t B, size_t n_in,
-                         size_t n_out, const float *w, float *dx)
+FMA_TARGET static void dx_fma(const float *dy, size_t B, size_t n_in,
+                              size_t n_out, const float *w, float *dx)
 {
 	size_t s = 0;
 
@@ -261,16 +341,40 @@ HOT static void dense_dx(const float *dy, size_t B, size_t n_in,
 		dx_rows(dy, n_in, n_out, w, s, 1, dx);
 }
 
+#define USE_FMA() (dense_simd && have_fma())
+#else
+#define USE_FMA() 0
+#define forward_fma forward_fmaf
+#define dw_fma dw_fmaf
+#define dx_fma dx_fmaf
+#endif
+
+void ddk_dense_forward(const float *x, size_t B, size_t n_in, size_t n_out,
+                       const float *w, const float *b, float *y)
+{
+	if (USE_FMA())
+		forward_fma(x, B, n_in, n_out, w, b, y);
+	else
+		forward_fmaf(x, B, n_in, n_out, w, b, y);
+}
+
 void ddk_dense_backward(const float *x, const float *dy, size_t B,
                         size_t n_in, size_t n_out, const float *w,
                         float *dw, float *db, float *dx)
 {
+	int fast = USE_FMA();
+
 	for (size_t s = 0; s < B; s++)
 		for (size_t o = 0; o < n_out; o++)
 			db[o] += dy[s * n_out + o];
-	dense_dw(x, dy, B, n_in, n_out, dw);
-	if (dx)
-		dense_dx(dy, B, n_in, n_out, w, dx);
+	if (fast)
+		dw_fma(x, dy, B, n_in, n_out, dw);
+	else
+		dw_fmaf(x, dy, B, n_in, n_out, dw);
+	if (dx && fast)
+		dx_fma(dy, B, n_in, n_out, w, dx);
+	else if (dx)
+		dx_fmaf(dy, B, n_in, n_out, w, dx);
 }
 
 /* ------------------------------------------------------------------ */
