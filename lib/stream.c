@@ -117,8 +117,8 @@ ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 	if (kn == 0)
 		return ddk_fail(err, DDK_EINVAL, "empty key");
 	if (kn > DDK_KEY_MAX)
-		return ddk_fail(err, DDK_ERANGE, "key of %zu bytes (at most %u)",
-		                kn, DDK_KEY_MAX);
+		return ddk_fail(err, DDK_ERANGE, "key of %zu bytes (at most "
+		                "%u)", kn, DDK_KEY_MAX);
 	if (ln > DDK_LABEL_MAX)
 		return ddk_fail(err, DDK_ERANGE,
 		                "label of %zu bytes (at most %u)", ln,
@@ -127,11 +127,12 @@ ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 		return ddk_fail(err, DDK_EINVAL, "key '%.40s' starts with '#', "
 		                "which marks a comment in the text form", key);
 	if (kc == SIZE_MAX)
-		return ddk_fail(err, DDK_EINVAL, "key '%.40s' holds a tab, line "
-		                "break or other control character", key);
+		return ddk_fail(err, DDK_EINVAL, "key '%.40s' holds a tab, "
+		                "line break or other control character", key);
 	if (lc == SIZE_MAX)
-		return ddk_fail(err, DDK_EINVAL, "label of key '%.40s' holds a "
-		                "tab, line break or other control character", key);
+		return ddk_fail(err, DDK_EINVAL, "label of key '%.40s' holds "
+		                "a tab, line break or other control character",
+		                key);
 	return DDK_OK;
 }
 /* Size r for rows x cols, checking the value limit. */
@@ -343,8 +344,9 @@ static ddk_status read_error(ddk_reader *rd, ddk_err *err, const char *key,
 		return ddk_fail(err, DDK_EIO, "%s: record %llu: %s", rd->name,
 		                (unsigned long long)n, strerror(errno));
 	if (key)
-		return ddk_fail(err, DDK_EFORMAT, "%s: record %llu (key %.80s): %s",
-		                rd->name, (unsigned long long)n, key, what);
+		return ddk_fail(err, DDK_EFORMAT,
+		                "%s: record %llu (key %.80s): %s", rd->name,
+		                (unsigned long long)n, key, what);
 	return ddk_fail(err, DDK_EFORMAT, "%s: record %llu: %s", rd->name,
 	                (unsigned long long)n, what);
 }
@@ -367,7 +369,8 @@ static ddk_status binary_names(ddk_reader *rd, ddk_record *r,
 		return read_error(rd, err, NULL, "truncated header");
 	h = rd->buf + rd->pos;
 	if (memcmp(h, magic, 4))
-		return read_error(rd, err, NULL, "bad magic (not a ddk record)");
+		return read_error(rd, err, NULL,
+		                  "bad magic (not a ddk record)");
 	kn = le32(h + 8);
 	ln = le32(h + 12);
 	if (le32(h + 4) != DDK_STREAM_VERSION)
@@ -463,8 +466,9 @@ static ddk_status line_error(ddk_reader *rd, ddk_err *err, const char *key,
                              const char *what)
 {
 	if (key)
-		return ddk_fail(err, DDK_EFORMAT, "%s: line %llu (key %.80s): %s",
-		                rd->name, (unsigned long long)rd->line, key, what);
+		return ddk_fail(err, DDK_EFORMAT,
+		                "%s: line %llu (key %.80s): %s", rd->name,
+		                (unsigned long long)rd->line, key, what);
 	return ddk_fail(err, DDK_EFORMAT, "%s: line %llu: %s", rd->name,
 	                (unsigned long long)rd->line, what);
 }
@@ -505,7 +509,8 @@ static ddk_status parse_text(ddk_reader *rd, ddk_record *r, char *line,
 	if (!*f[0])
 		return line_error(rd, err, NULL, "empty key");
 	if (parse_u32(f[2], &rows) || parse_u32(f[3], &cols))
-		return line_error(rd, err, f[0], "rows and cols must be counts");
+		return line_error(rd, err, f[0],
+		                  "rows and cols must be counts");
 	if (ddk_record_set(r, f[0], f[1], rows, cols, err))
 		return line_error(rd, err, f[0], err ? err->msg : "bad record");
 
@@ -515,7 +520,8 @@ static ddk_status parse_text(ddk_reader *rd, ddk_record *r, char *line,
 		return line_error(rd, err, r->key, "fewer values than "
 		                  "rows x cols");
 	if (n == 0 && t)
-		return line_error(rd, err, r->key, "more values than rows x cols");
+		return line_error(rd, err, r->key,
+		                  "more values than rows x cols");
 	for (size_t i = 0; i < n; i++) {
 		char *end;
 
@@ -563,8 +569,9 @@ ddk_status ddk_reader_next(ddk_reader *rd, ddk_record *r, ddk_err *err)
 		if (have == SIZE_MAX)
 			return ddk_fail(err, DDK_ENOMEM, "out of memory");
 		if (have == 0)
-			return rd->error ? read_error(rd, err, NULL, "read failed")
-			                 : DDK_END;
+			return rd->error
+			       ? read_error(rd, err, NULL, "read failed")
+			       : DDK_END;
 
 		/* A text key may start with the magic too, but is then followed
 		 * by a printable byte or a TAB, never by the low byte of a
