@@ -249,6 +249,7 @@ int tool_choice(const char *opt, const char *s, const char *const *names)
 
 FILE *tool_out_open(const char *path)
 {
+	struct stat st;
 	mode_t mask;
 	int fd;
 
@@ -256,9 +257,18 @@ FILE *tool_out_open(const char *path)
 		return stdout;
 	if (out_file)
 		tool_die("%s: only one output file", path);
-	out_path = strdup(path);
-	out_tmp = malloc(strlen(path) + 16);
-	if (!out_path || !out_tmp)
+
+	if (!(out_path = strdup(path)))
+		tool_die("out of memory");
+
+	/* A device or FIFO (-o /dev/null) is written in place: renaming a
+	 * temporary onto it would replace the node with a regular file. */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		if (!(out_file = fopen(path, "wb")))
+			tool_die("%s: %s", path, strerror(errno));
+		return out_file;
+	}
+	if (!(out_tmp = malloc(strlen(path) + 16)))
 		tool_die("out of memory");
 	sprintf(out_tmp, "%s.tmp.XXXXXX", path);
 	fd = mkstemp(out_tmp);
@@ -288,6 +298,8 @@ void tool_out_commit(void)
 		tool_die("%s: write error: %s", out_path, strerror(errno));
 	}
 	out_file = NULL;
+	if (!out_tmp)
+		return;
 	if (rename(out_tmp, out_path) != 0)
 		tool_die("%s: %s", out_path, strerror(errno));
 	free(out_tmp);

@@ -59,7 +59,8 @@ int tool_choice(const char *opt, const char *s, const char *const *names);
 
 /* Output: path NULL or "-" is stdout.  tool_out_open returns the stream to
  * write; tool_out_commit flushes, checks and renames it into place (call
- * once, on success).  One -o file per tool. */
+ * once, on success).  One -o file per tool.  An existing device or FIFO
+ * (-o /dev/null) is written directly, never replaced. */
 FILE *tool_out_open(const char *path);
 void tool_out_commit(void);
 

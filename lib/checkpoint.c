@@ -22,17 +22,36 @@
 
 static const char magic[8] = "DDKCKPT1";
 
+static ddk_status write_in_place(const char *path, const void *data,
+                                 size_t len, ddk_err *err)
+{
+	FILE *f = fopen(path, "wb");
+	int bad = !f || fwrite(data, 1, len, f) != len;
+
+	if (f && fclose(f) != 0)
+		bad = 1;
+	return bad ? ddk_fail(err, DDK_EIO, "%s: %s", path, strerror(errno))
+	           : DDK_OK;
+}
+
 ddk_status ddk_write_atomic(const char *path, const void *data, size_t len,
                             ddk_err *err)
 {
 	size_t n = strlen(path);
 	char *tmp = malloc(n + 16);
+	struct stat st;
 	mode_t mask;
 	int fd;
 	FILE *f;
 
 	if (!tmp)
 		return ddk_fail(err, DDK_ENOMEM, "%s: out of memory", path);
+
+	/* A device or FIFO is written in place: a rename would replace it. */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		free(tmp);
+		return write_in_place(path, data, len, err);
+	}
 	memcpy(tmp, path, n);
 	memcpy(tmp + n, ".tmp.XXXXXX", 12);
 	fd = mkstemp(tmp);

@@ -132,7 +132,8 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
                                ddk_err *err);
 
 /* Write len bytes to path through a temporary file beside it, renamed
- * into place only when everything was written. */
+ * into place only when everything was written.  A path that names an
+ * existing device or FIFO (/dev/null) is written directly instead. */
 ddk_status ddk_write_atomic(const char *path, const void *data, size_t len,
                             ddk_err *err);
 

@@ -29,6 +29,22 @@ echo precious >"$W/keep"
 "$P" -q -o "$W/keep" --idx "$I" && [ "$(head -c 4 "$W/keep")" = DDKS ] ||
 	fail "-o did not replace the file on success"
 
+# -o and -m onto a FIFO write into it and leave it a FIFO (a rename of a
+# temporary would have replaced it, as it would /dev/null).
+mkfifo "$W/fifo"
+timeout 20 cat "$W/fifo" >"$W/fifo.out" &
+"$P" -q -o "$W/fifo" --idx "$I" || fail "-o FIFO: exit $?"
+wait
+[ -p "$W/fifo" ] || fail "-o replaced a FIFO"
+"$P" -q --idx "$I" >"$W/direct"
+cmp -s "$W/fifo.out" "$W/direct" || fail "-o FIFO: other bytes"
+printf 'a\tx\t1\t2\t0.1\t0.2\nb\ty\t1\t2\t0.9\t0.8\n' >"$W/t2.tsv"
+timeout 20 cat "$W/fifo" >"$W/fifo.json" &
+"$B/ddk-train" -q -m "$W/fifo" "$W/t2.tsv" || fail "-m FIFO: exit $?"
+wait
+[ -p "$W/fifo" ] || fail "-m replaced a FIFO"
+grep -q '"format": "ddk-model"' "$W/fifo.json" || fail "-m FIFO: no model"
+
 # A closed pipe ends the tool quietly; a full disk is an error.
 ("$P" --idx "$I" 2>"$W/pipe.err"; echo $? >"$W/pipe.rc") | head -c 10 >/dev/null
 [ ! -s "$W/pipe.err" ] || fail "closed pipe: $(cat "$W/pipe.err")"
