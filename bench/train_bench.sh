@@ -14,8 +14,12 @@
 # times) for the four networks with the DDK layer (NODDK=1: also three
 # without it): OUTDIR/speed.tsv.
 #
+# DRAWS=ddk has the PyTorch runs take their initial weights and epoch
+# permutations from ddk-train's generator (train_torch.py --draws ddk):
+# paired runs that differ only in arithmetic.
+#
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
-# SP_EPOCHS (50), IMPLS ("c torch"), NETS (the speed part's networks by
+# SP_EPOCHS (50), IMPLS ("c torch"), DRAWS (torch), NETS (the speed part's networks by
 # name, e.g. "fm-784-48-10"; all), PY (/usr/bin/python3),
 # FM (/usr/share/datasets/fashion-mnist), KL (/usr/share/klettres).
 set -eu
@@ -84,7 +88,8 @@ run_torch() {
 	shift 7
 	log=$out/log.torch.$set_.$net.$var.$seed
 	"$PY" "$here/bench/train_torch.py" --epochs "$ep" --seed "$seed" \
-		--hidden "$hid" "$@" "$out/$data-train.ddk" \
+		--draws "${DRAWS:-torch}" --hidden "$hid" "$@" \
+		"$out/$data-train.ddk" \
 		"$out/$data-test.ddk" >"$log"
 	awk -v s="$set_" -v n="$net" -v v="$var" -v sd="$seed" '
 		/^test_accuracy/ { printf "%s\t%s\t%s\ttorch\t%s\t%s\t%.4f" \

@@ -5,7 +5,13 @@ scheme, data, optimiser, batch size and epochs, on one thread.
   train_torch.py TRAIN.ddk TEST.ddk [--hidden 48] [--no-ddk]
       [--feature-norm] [--epochs N] [--batch N] [--lr X] [--seed N]
       [--activation sigmoid|tanh|relu|identity] [--alpha A] [--beta B]
-      [--freeze-ddk]
+      [--freeze-ddk] [--draws torch|ddk]
+
+--draws ddk takes the initial weights and the epoch permutations from
+ddk-train's own generator (xoshiro256** keyed as in lib/rng.c and
+lib/train.c) instead of PyTorch's, so that a run and the ddk-train run
+of the same seed start from the same network and see the same batches:
+the two then differ only in their arithmetic.
 
 Reads tensor streams (binary, ddk-stream(5)) as written by ddk-pool.
 Prints one line per epoch (loss, train accuracy, seconds) and a final
@@ -45,6 +51,85 @@ def class_order(names):
         return sorted(names, key=int)
     except ValueError:
         return sorted(names)
+
+
+M64 = (1 << 64) - 1
+
+
+class DDKRng:
+    """ddk-train's generator: xoshiro256** seeded through splitmix64,
+    the seed mixed with the FNV-1a hash of a key (ddk_rng_for_key)."""
+
+    def __init__(self, seed, key):
+        h = 0xcbf29ce484222325
+        for b in key.encode():
+            h = ((h ^ b) * 0x100000001b3) & M64
+        h, mixed = self.splitmix(h)
+        x = (seed ^ mixed) & M64
+        self.s = []
+        for _ in range(4):
+            x, v = self.splitmix(x)
+            self.s.append(v)
+
+    @staticmethod
+    def splitmix(x):
+        x = (x + 0x9e3779b97f4a7c15) & M64
+        z = x
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+        return x, z ^ (z >> 31)
+
+    def u64(self):
+        s = self.s
+        rot = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
+        r = (rot((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rot(s[3], 45)
+        return r
+
+    def uniform(self):
+        return (self.u64() >> 11) * 2.0 ** -53
+
+    def below(self, n):
+        lim = (1 << 64) % n
+        while True:
+            r = self.u64()
+            if r >= lim:
+                return r % n
+
+
+def ddk_permutation(n, seed, epoch):
+    """The order of ddk-train's epoch (lib/train.c, shuffle)."""
+    g = DDKRng(seed, f"epoch {epoch}")
+    idx = list(range(n))
+    for i in range(n, 1, -1):
+        j = g.below(i)
+        idx[i - 1], idx[j] = idx[j], idx[i - 1]
+    return torch.tensor(idx)
+
+
+def ddk_init(net, seed):
+    """ddk-train's starting values (lib/net.c, ddk_net_init): the pair,
+    then each dense layer's weights row by row and its biases, uniform
+    draws rounded to float."""
+    g = DDKRng(seed, "init")
+    uni = lambda lo, hi, n: np.array(
+        [lo + (hi - lo) * g.uniform() for _ in range(n)], np.float32)
+    with torch.no_grad():
+        if net.use_ddk:
+            net.alpha.copy_(torch.from_numpy(uni(0.0, 1.0, 1)))
+            net.beta.copy_(torch.from_numpy(uni(0.0, 1.0, 1)))
+        for m in net.clf:
+            if isinstance(m, torch.nn.Linear):
+                r = 1 / np.sqrt(m.in_features)
+                w = uni(-r, r, m.weight.numel())
+                m.weight.copy_(torch.from_numpy(w).reshape(m.weight.shape))
+                m.bias.copy_(torch.from_numpy(uni(-r, r, m.bias.numel())))
 
 
 class DDKNet(torch.nn.Module):
@@ -99,6 +184,7 @@ def main():
     ap.add_argument("--alpha", type=float)
     ap.add_argument("--beta", type=float)
     ap.add_argument("--freeze-ddk", action="store_true")
+    ap.add_argument("--draws", choices=("torch", "ddk"), default="torch")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
@@ -118,6 +204,8 @@ def main():
     net = DDKNet(xtr.shape[1], xtr.shape[2], hidden, len(classes),
                  not a.no_ddk, act[a.activation], gen)
     net.fnorm = a.feature_norm
+    if a.draws == "ddk":
+        ddk_init(net, a.seed)
     with torch.no_grad():       # starting values, as ddk-train's
         if a.alpha is not None and not a.no_ddk:
             net.alpha.fill_(a.alpha)
@@ -144,7 +232,10 @@ def main():
                 v = (q / len(xtr) - m * m).clamp(min=0)
                 net.mean.copy_(m.float())
                 net.inv_std.copy_((1 / torch.sqrt(v + FNORM_EPS)).float())
-        perm = torch.randperm(len(xtr), generator=gen)
+        if a.draws == "ddk":
+            perm = ddk_permutation(len(xtr), a.seed, epoch)
+        else:
+            perm = torch.randperm(len(xtr), generator=gen)
         tot, right = 0.0, 0
         for i in range(0, len(xtr), a.batch):
             idx = perm[i:i + a.batch]
