@@ -16,10 +16,13 @@
 #
 # DRAWS=ddk has the PyTorch runs take their initial weights and epoch
 # permutations from ddk-train's generator (train_torch.py --draws ddk):
-# paired runs that differ only in arithmetic.
+# paired runs that differ only in arithmetic.  IMPLS may add "torchr":
+# the PyTorch twin with the recurrence's additions reassociated
+# (train_torch.py --reassociate), PyTorch against itself rounded
+# differently.
 #
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
-# SP_EPOCHS (50), IMPLS ("c torch"), DRAWS (torch), NETS (the speed part's networks by
+# SP_EPOCHS (50), IMPLS ("c torch"), DRAWS (torch), VARIANTS (all four), NETS (the speed part's networks by
 # name, e.g. "fm-784-48-10"; all), PY (/usr/bin/python3),
 # FM (/usr/share/datasets/fashion-mnist), KL (/usr/share/klettres).
 set -eu
@@ -86,20 +89,26 @@ run_c() {
 run_torch() {
 	set_=$1 net=$2 var=$3 seed=$4 ep=$5 data=$6 hid=$7
 	shift 7
-	log=$out/log.torch.$set_.$net.$var.$seed
+	log=$out/log.$impl.$set_.$net.$var.$seed
 	"$PY" "$here/bench/train_torch.py" --epochs "$ep" --seed "$seed" \
 		--draws "${DRAWS:-torch}" --hidden "$hid" "$@" \
 		"$out/$data-train.ddk" \
 		"$out/$data-test.ddk" >"$log"
-	awk -v s="$set_" -v n="$net" -v v="$var" -v sd="$seed" '
-		/^test_accuracy/ { printf "%s\t%s\t%s\ttorch\t%s\t%s\t%.4f" \
-		      "\t\t\n", s, n, v, sd, $2, $4 }' "$log" >>"$runs"
+	awk -v s="$set_" -v n="$net" -v v="$var" -v sd="$seed" \
+		-v i="$impl" '/^test_accuracy/ {
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%.4f\t\t\n", s, n, v, i,
+		       sd, $2, $4 }' "$log" >>"$runs"
+}
+
+run_torchr() {
+	impl=torchr
+	run_torch "$@" --reassociate
 }
 
 # 3. Every variant of one network: C then PyTorch, seed by seed.
 variants() {
 	set_=$1 net=$2 ep=$3 data=$4 hid=$5
-	for var in ddk ddk+fn no-ddk no-ddk+fn; do
+	for var in ${VARIANTS:-ddk ddk+fn no-ddk no-ddk+fn}; do
 		case $var in
 		ddk) f= ;;
 		ddk+fn) f=--feature-norm ;;

@@ -5,13 +5,17 @@ scheme, data, optimiser, batch size and epochs, on one thread.
   train_torch.py TRAIN.ddk TEST.ddk [--hidden 48] [--no-ddk]
       [--feature-norm] [--epochs N] [--batch N] [--lr X] [--seed N]
       [--activation sigmoid|tanh|relu|identity] [--alpha A] [--beta B]
-      [--freeze-ddk] [--draws torch|ddk]
+      [--freeze-ddk] [--draws torch|ddk] [--reassociate]
 
 --draws ddk takes the initial weights and the epoch permutations from
 ddk-train's own generator (xoshiro256** keyed as in lib/rng.c and
 lib/train.c) instead of PyTorch's, so that a run and the ddk-train run
 of the same seed start from the same network and see the same batches:
 the two then differ only in their arithmetic.
+
+--reassociate computes each step as z + (alpha / z - beta x) instead of
+(z + alpha / z) - beta x: the same mathematics, rounded differently.  Its
+distance from a plain run is how far rounding alone moves a result.
 
 Reads tensor streams (binary, ddk-stream(5)) as written by ddk-pool.
 Prints one line per epoch (loss, train accuracy, seconds) and a final
@@ -136,6 +140,7 @@ class DDKNet(torch.nn.Module):
     def __init__(self, U, T, hidden, classes, use_ddk, act, gen):
         super().__init__()
         self.use_ddk = use_ddk
+        self.reassociate = False
         self.U, self.T = U, T
         if use_ddk:
             # alpha, beta uniform in [0, 1], as ddk-train
@@ -157,8 +162,11 @@ class DDKNet(torch.nn.Module):
         z = torch.ones(x.shape[0], self.U)
         out = []
         for t in range(self.T):     # RESET: z += alpha / z - beta x
-            z = torch.clamp(z + self.alpha / z - self.beta * x[:, :, t],
-                            min=FLOOR)
+            if self.reassociate:
+                z = z + (self.alpha / z - self.beta * x[:, :, t])
+            else:
+                z = z + self.alpha / z - self.beta * x[:, :, t]
+            z = torch.clamp(z, min=FLOOR)
             out.append(z)
         return torch.stack(out, 2).reshape(x.shape[0], -1)
 
@@ -185,6 +193,7 @@ def main():
     ap.add_argument("--beta", type=float)
     ap.add_argument("--freeze-ddk", action="store_true")
     ap.add_argument("--draws", choices=("torch", "ddk"), default="torch")
+    ap.add_argument("--reassociate", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
@@ -204,6 +213,7 @@ def main():
     net = DDKNet(xtr.shape[1], xtr.shape[2], hidden, len(classes),
                  not a.no_ddk, act[a.activation], gen)
     net.fnorm = a.feature_norm
+    net.reassociate = a.reassociate
     if a.draws == "ddk":
         ddk_init(net, a.seed)
     with torch.no_grad():       # starting values, as ddk-train's
