@@ -10,6 +10,9 @@
 # /usr/bin/time's peak RSS of ddk-train; data_kb: the training set as
 # float32).  OUTDIR/summary.md gets the table of means.
 #
+# PARTS=memory measures ddk-train's peak RSS on the speech set repeated
+# 1, 2, 4 and 10 times: OUTDIR/memory.tsv.
+#
 # PARTS=speed times one epoch of each implementation alternately (REPS
 # times) for the four networks with the DDK layer (NODDK=1: also three
 # without it): OUTDIR/speed.tsv.
@@ -156,6 +159,33 @@ speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS [FLAGS]
 	done
 }
 
+# 5. Memory against the size of the data: the speech training set
+# repeated 1, 2, 4 and 10 times, peak RSS of a 2-epoch 800-16-20 run of
+# ddk-train and of a 1-epoch run of the PyTorch twin.
+memory() {
+	printf 'copies\tdata_kb\tpeak_kb\ttorch_peak_kb\n' >"$out/memory.tsv"
+	for k in 1 2 4 10; do
+		: >"$out/mem.ddk"
+		for i in $(seq "$k"); do
+			cat "$out/sp-train.ddk" >>"$out/mem.ddk"
+		done
+		/usr/bin/time -f 'peak_kb %M' "$bin/ddk-train" --epochs 2 \
+			--hidden 16 -m "$out/mem.json" "$out/mem.ddk" \
+			2>"$out/mem.log"
+		/usr/bin/time -f 'peak_kb %M' "$PY" "$here/bench/train_torch.py" \
+			--epochs 1 --hidden 16 "$out/mem.ddk" "$out/sp-test.ddk" \
+			2>&1 >/dev/null | awk '/^peak_kb/ { print $2 }' \
+			>"$out/mem.torch"
+		awk -v k="$k" -v tp="$(cat "$out/mem.torch")" '
+			/ examples of / { split($5, d, "x"); ex = $2 }
+			/^peak_kb/ { pk = $2 }
+			END { printf "%s\t%d\t%s\t%s\n", k,
+			      ex * d[1] * d[2] * 4 / 1024, pk, tp }
+		' "$out/mem.log" >>"$out/memory.tsv"
+	done
+	rm -f "$out/mem.ddk" "$out/mem.json" "$out/mem.torch"
+}
+
 REPS=${REPS:-3}
 for part in $PARTS; do
 	case $part in
@@ -183,11 +213,14 @@ for part in $PARTS; do
 			speed fm-linear-no-ddk fm none 3 2 --no-ddk
 			speed fm-784-48-10-no-ddk fm 48 3 2 --no-ddk
 			speed sp-800-16-20-no-ddk spa 16 200 5 --no-ddk; } ;;
+	memory)
+		pool_sp
+		memory ;;
 	*) echo "train_bench.sh: $part: unknown part" >&2; exit 2 ;;
 	esac
 done
 
-# 5. Means per configuration; median speed ratios.
+# 6. Means per configuration; median speed ratios.
 awk -F '\t' '
 	NR == 1 { next }
 	{ k = $1 " | " $2 " | " $3
