@@ -5,7 +5,7 @@ The ddk-fit problem through SciPy: least_squares(method='trf') with the
 same residuals z(t) - y_t, the same analytic Jacobian (forward
 sensitivities, zero where z sits on the floor), the same bounds [0, 1],
 tolerances (SciPy's defaults, which ddk-fit shares) and the same starts:
-ddk_rng_for_key is re-implemented below, so start k of a curve is the
+ddk_rng_for_key is re-implemented in ddk_rng.py, so start k of a curve is the
 pair ddk-fit draws.  Reads the text tensor stream; writes
 key alpha beta ssr status nfev seconds cpu_s callback_s: the kept
 start's SciPy status and evaluations, the per-curve wall and CPU time of
@@ -17,48 +17,9 @@ import time
 import numpy as np
 from scipy.optimize import least_squares
 
-M64 = (1 << 64) - 1
+from ddk_rng import Rng
+
 FLOOR, CEIL = 1e-3, 1e30
-
-
-def splitmix64(state):
-    state = (state + 0x9e3779b97f4a7c15) & M64
-    z = state
-    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
-    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
-    return state, z ^ (z >> 31)
-
-
-class Rng:
-    """xoshiro256** seeded like ddk_rng_for_key(seed, key)."""
-
-    def __init__(self, seed, key):
-        h = 0xcbf29ce484222325
-        for c in key.encode():
-            h ^= c
-            h = (h * 0x100000001b3) & M64
-        _, mix = splitmix64(h)
-        x = seed ^ mix
-        self.s = []
-        for _ in range(4):
-            x, v = splitmix64(x)
-            self.s.append(v)
-
-    def u64(self):
-        s = self.s
-        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
-        r = (rotl((s[1] * 5) & M64, 7) * 9) & M64
-        t = (s[1] << 17) & M64
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 45)
-        return r
-
-    def uniform(self):
-        return (self.u64() >> 11) * 2.0 ** -53
 
 
 def forward(p, x):

@@ -28,6 +28,8 @@ import time
 import numpy as np
 import torch
 
+from ddk_rng import Rng
+
 FLOOR = 1e-3          # DDK_Z_FLOOR of ddk_kinetics.h
 FNORM_EPS = 1e-8      # DDK_FNORM_EPS of ddk_nn.h
 
@@ -57,59 +59,9 @@ def class_order(names):
         return sorted(names)
 
 
-M64 = (1 << 64) - 1
-
-
-class DDKRng:
-    """ddk-train's generator: xoshiro256** seeded through splitmix64,
-    the seed mixed with the FNV-1a hash of a key (ddk_rng_for_key)."""
-
-    def __init__(self, seed, key):
-        h = 0xcbf29ce484222325
-        for b in key.encode():
-            h = ((h ^ b) * 0x100000001b3) & M64
-        h, mixed = self.splitmix(h)
-        x = (seed ^ mixed) & M64
-        self.s = []
-        for _ in range(4):
-            x, v = self.splitmix(x)
-            self.s.append(v)
-
-    @staticmethod
-    def splitmix(x):
-        x = (x + 0x9e3779b97f4a7c15) & M64
-        z = x
-        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
-        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
-        return x, z ^ (z >> 31)
-
-    def u64(self):
-        s = self.s
-        rot = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
-        r = (rot((s[1] * 5) & M64, 7) * 9) & M64
-        t = (s[1] << 17) & M64
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rot(s[3], 45)
-        return r
-
-    def uniform(self):
-        return (self.u64() >> 11) * 2.0 ** -53
-
-    def below(self, n):
-        lim = (1 << 64) % n
-        while True:
-            r = self.u64()
-            if r >= lim:
-                return r % n
-
-
 def ddk_permutation(n, seed, epoch):
     """The order of ddk-train's epoch (lib/train.c, shuffle)."""
-    g = DDKRng(seed, f"epoch {epoch}")
+    g = Rng(seed, f"epoch {epoch}")
     idx = list(range(n))
     for i in range(n, 1, -1):
         j = g.below(i)
@@ -121,7 +73,7 @@ def ddk_init(net, seed):
     """ddk-train's starting values (lib/net.c, ddk_net_init): the pair,
     then each dense layer's weights row by row and its biases, uniform
     draws rounded to float."""
-    g = DDKRng(seed, "init")
+    g = Rng(seed, "init")
     uni = lambda lo, hi, n: np.array(
         [lo + (hi - lo) * g.uniform() for _ in range(n)], np.float32)
     with torch.no_grad():
