@@ -69,17 +69,19 @@ def ddk_permutation(n, seed, epoch):
     return torch.tensor(idx)
 
 
-def ddk_init(net, seed):
-    """ddk-train's starting values (lib/net.c, ddk_net_init): the pair,
-    then each dense layer's weights row by row and its biases, uniform
-    draws rounded to float."""
+def ddk_init(net, seed, alpha, beta):
+    """ddk-train's starting values (lib/net.c, ddk_net_init): the pair
+    (drawn in [0, 1] unless given), then each dense layer's weights row
+    by row and its biases, uniform draws rounded to float."""
     g = Rng(seed, "init")
     uni = lambda lo, hi, n: np.array(
         [lo + (hi - lo) * g.uniform() for _ in range(n)], np.float32)
     with torch.no_grad():
         if net.use_ddk:
-            net.alpha.copy_(torch.from_numpy(uni(0.0, 1.0, 1)))
-            net.beta.copy_(torch.from_numpy(uni(0.0, 1.0, 1)))
+            net.alpha.copy_(torch.from_numpy(uni(0.0, 1.0, 1))
+                            if alpha is None else torch.tensor([alpha]))
+            net.beta.copy_(torch.from_numpy(uni(0.0, 1.0, 1))
+                           if beta is None else torch.tensor([beta]))
         for m in net.clf:
             if isinstance(m, torch.nn.Linear):
                 r = 1 / np.sqrt(m.in_features)
@@ -167,7 +169,7 @@ def main():
     net.fnorm = a.feature_norm
     net.reassociate = a.reassociate
     if a.draws == "ddk":
-        ddk_init(net, a.seed)
+        ddk_init(net, a.seed, a.alpha, a.beta)
     with torch.no_grad():       # starting values, as ddk-train's
         if a.alpha is not None and not a.no_ddk:
             net.alpha.fill_(a.alpha)
