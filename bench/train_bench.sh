@@ -242,6 +242,8 @@ awk -F '\t' '
 	           " %.1f / %.1f MB = %.2fx |\n", k, ac, at, ac - at, sc, st,
 	           r, pk[k] / 1024, dk[k] / 1024, m)
 	  } }' "$runs" >"$out/summary.md"
+printf '\nSeed by seed (bench/train_pairs.awk):\n\n' >>"$out/summary.md"
+awk -f "$here/bench/train_pairs.awk" "$runs" >>"$out/summary.md"
 [ -f "$out/speed.tsv" ] && awk -F '\t' '
 	NR == 1 { next }
 	{ r[$1, ++n[$1]] = $4 / $3; c[$1, n[$1]] = $3; t[$1, n[$1]] = $4
