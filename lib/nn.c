@@ -229,12 +229,16 @@ FMA_TARGET static void forward_fma(const float *x, size_t B, size_t n_in,
 }
 
 /*
- * dw[o][i] += sum over s of dy[s][o] x[s][i], s in order, for no rows of
- * dw from o: sixteen columns at a time stay in registers over the batch
- * (no is a constant where this is inlined, so the loops over k unroll).
+ * out[k][i] (+)= sum over j of a[k ka + j ja] m[j][i], j in order, for nk
+ * rows of out (n_in columns each): sixteen columns at a time stay in
+ * registers over the rows of m.  acc adds to what out holds, otherwise
+ * the sums start from zero.  nk is a constant where this is inlined, so
+ * the loops over k unroll.  Both backward products are this kernel:
+ *   dw[o][i] += sum over s of dy[s][o] x[s][i]   (a = dy, ka 1, ja n_out)
+ *   dx[s][i]  = sum over o of dy[s][o] w[o][i]   (a = dy, ka n_out, ja 1)
  */
-KERNEL void dw_rows(const float *x, const float *dy, size_t B, size_t n_in,
-                    size_t n_out, size_t o, size_t no, float *dw)
+KERNEL void fma_rows(const float *a, size_t ka, size_t ja, const float *m,
+                     size_t nj, size_t n_in, size_t nk, int acc, float *out)
 {
 	size_t n16 = n_in & ~(size_t)15;
 
@@ -242,36 +246,37 @@ KERNEL void dw_rows(const float *x, const float *dy, size_t B, size_t n_in,
 		__m256 g[4][2];
 
 		#pragma GCC unroll 4
-		for (size_t k = 0; k < no; k++) {
-			g[k][0] = _mm256_loadu_ps(dw + (o + k) * n_in + i);
-			g[k][1] = _mm256_loadu_ps(dw + (o + k) * n_in + i + 8);
+		for (size_t k = 0; k < nk; k++) {
+			g[k][0] = acc ? _mm256_loadu_ps(out + k * n_in + i) :
+			          _mm256_setzero_ps();
+			g[k][1] = acc ? _mm256_loadu_ps(out + k * n_in + i + 8) :
+			          _mm256_setzero_ps();
 		}
-		for (size_t s = 0; s < B; s++) {
-			const float *d = dy + s * n_out + o;
-			__m256 u0 = _mm256_loadu_ps(x + s * n_in + i);
-			__m256 u1 = _mm256_loadu_ps(x + s * n_in + i + 8);
+		for (size_t j = 0; j < nj; j++) {
+			__m256 u0 = _mm256_loadu_ps(m + j * n_in + i);
+			__m256 u1 = _mm256_loadu_ps(m + j * n_in + i + 8);
 
 			#pragma GCC unroll 4
-			for (size_t k = 0; k < no; k++) {
-				__m256 dk = _mm256_set1_ps(d[k]);
+			for (size_t k = 0; k < nk; k++) {
+				__m256 ak = _mm256_set1_ps(a[k * ka + j * ja]);
 
-				g[k][0] = _mm256_fmadd_ps(dk, u0, g[k][0]);
-				g[k][1] = _mm256_fmadd_ps(dk, u1, g[k][1]);
+				g[k][0] = _mm256_fmadd_ps(ak, u0, g[k][0]);
+				g[k][1] = _mm256_fmadd_ps(ak, u1, g[k][1]);
 			}
 		}
 		#pragma GCC unroll 4
-		for (size_t k = 0; k < no; k++) {
-			_mm256_storeu_ps(dw + (o + k) * n_in + i, g[k][0]);
-			_mm256_storeu_ps(dw + (o + k) * n_in + i + 8, g[k][1]);
+		for (size_t k = 0; k < nk; k++) {
+			_mm256_storeu_ps(out + k * n_in + i, g[k][0]);
+			_mm256_storeu_ps(out + k * n_in + i + 8, g[k][1]);
 		}
 	}
-	for (size_t k = 0; k < no; k++)
+	for (size_t k = 0; k < nk; k++)
 		for (size_t i = n16; i < n_in; i++) {
-			float *gi = dw + (o + k) * n_in + i;
+			float t = acc ? out[k * n_in + i] : 0;
 
-			for (size_t s = 0; s < B; s++)
-				*gi = fmaf(dy[s * n_out + o + k],
-				           x[s * n_in + i], *gi);
+			for (size_t j = 0; j < nj; j++)
+				t = fmaf(a[k * ka + j * ja], m[j * n_in + i], t);
+			out[k * n_in + i] = t;
 		}
 }
 
@@ -281,53 +286,9 @@ FMA_TARGET static void dw_fma(const float *x, const float *dy, size_t B,
 	size_t o = 0;
 
 	for (; o + 4 <= n_out; o += 4)
-		dw_rows(x, dy, B, n_in, n_out, o, 4, dw);
+		fma_rows(dy + o, 1, n_out, x, B, n_in, 4, 1, dw + o * n_in);
 	for (; o < n_out; o++)
-		dw_rows(x, dy, B, n_in, n_out, o, 1, dw);
-}
-
-/*
- * dx[s][i] = sum over o of dy[s][o] w[o][i], o in order, for ns examples
- * from s: sixteen columns at a time stay in registers over the rows of w.
- */
-KERNEL void dx_rows(const float *dy, size_t n_in, size_t n_out,
-                    const float *w, size_t s, size_t ns, float *dx)
-{
-	size_t n16 = n_in & ~(size_t)15;
-	const float *d = dy + s * n_out;
-
-	for (size_t i = 0; i < n16; i += 16) {
-		__m256 a[4][2];
-
-		#pragma GCC unroll 4
-		for (size_t k = 0; k < ns; k++)
-			a[k][0] = a[k][1] = _mm256_setzero_ps();
-		for (size_t o = 0; o < n_out; o++) {
-			__m256 p0 = _mm256_loadu_ps(w + o * n_in + i);
-			__m256 p1 = _mm256_loadu_ps(w + o * n_in + i + 8);
-
-			#pragma GCC unroll 4
-			for (size_t k = 0; k < ns; k++) {
-				__m256 dk = _mm256_set1_ps(d[k * n_out + o]);
-
-				a[k][0] = _mm256_fmadd_ps(dk, p0, a[k][0]);
-				a[k][1] = _mm256_fmadd_ps(dk, p1, a[k][1]);
-			}
-		}
-		#pragma GCC unroll 4
-		for (size_t k = 0; k < ns; k++) {
-			_mm256_storeu_ps(dx + (s + k) * n_in + i, a[k][0]);
-			_mm256_storeu_ps(dx + (s + k) * n_in + i + 8, a[k][1]);
-		}
-	}
-	for (size_t k = 0; k < ns; k++)
-		for (size_t i = n16; i < n_in; i++) {
-			float t = 0;
-
-			for (size_t o = 0; o < n_out; o++)
-				t = fmaf(d[k * n_out + o], w[o * n_in + i], t);
-			dx[(s + k) * n_in + i] = t;
-		}
+		fma_rows(dy + o, 1, n_out, x, B, n_in, 1, 1, dw + o * n_in);
 }
 
 FMA_TARGET static void dx_fma(const float *dy, size_t B, size_t n_in,
@@ -336,9 +297,11 @@ FMA_TARGET static void dx_fma(const float *dy, size_t B, size_t n_in,
 	size_t s = 0;
 
 	for (; s + 4 <= B; s += 4)
-		dx_rows(dy, n_in, n_out, w, s, 4, dx);
+		fma_rows(dy + s * n_out, n_out, 1, w, n_out, n_in, 4, 0,
+		         dx + s * n_in);
 	for (; s < B; s++)
-		dx_rows(dy, n_in, n_out, w, s, 1, dx);
+		fma_rows(dy + s * n_out, n_out, 1, w, n_out, n_in, 1, 0,
+		         dx + s * n_in);
 }
 
 #define USE_FMA() (dense_simd && have_fma())
