@@ -10,47 +10,30 @@
 #include <zlib.h>
 #include "ddk_pool.h"
 
+/* One term of a window's sum: x, |x| or x^2, in double. */
+static inline double term(float v, ddk_pool_op op)
+{
+	return op == DDK_POOL_ABSMEAN ? fabs(v) :
+	       op == DDK_POOL_RMS ? (double)v * v : v;
+}
+
 /*
- * Sums of x[0..m), of |x| and of x^2, in double over four lanes: the lanes
+ * The sum of the terms of x[0..m), in double over four lanes: the lanes
  * do not wait on one another, and the result stays within a few ulps of
- * the sum in order.
+ * the sum in order.  Inlined with a constant op, so the loop holds no
+ * choice.
  */
-static double sum(const float *x, size_t m)
+static inline __attribute__((always_inline))
+double sum_terms(const float *x, size_t m, ddk_pool_op op)
 {
 	double a[4] = { 0, 0, 0, 0 };
 	size_t i = 0;
 
 	for (; i + 4 <= m; i += 4)
 		for (int j = 0; j < 4; j++)
-			a[j] += x[i + j];
+			a[j] += term(x[i + j], op);
 	for (; i < m; i++)
-		a[0] += x[i];
-	return (a[0] + a[1]) + (a[2] + a[3]);
-}
-
-static double sum_abs(const float *x, size_t m)
-{
-	double a[4] = { 0, 0, 0, 0 };
-	size_t i = 0;
-
-	for (; i + 4 <= m; i += 4)
-		for (int j = 0; j < 4; j++)
-			a[j] += fabs(x[i + j]);
-	for (; i < m; i++)
-		a[0] += fabs(x[i]);
-	return (a[0] + a[1]) + (a[2] + a[3]);
-}
-
-static double sum_sq(const float *x, size_t m)
-{
-	double a[4] = { 0, 0, 0, 0 };
-	size_t i = 0;
-
-	for (; i + 4 <= m; i += 4)
-		for (int j = 0; j < 4; j++)
-			a[j] += (double)x[i + j] * x[i + j];
-	for (; i < m; i++)
-		a[0] += (double)x[i] * x[i];
+		a[0] += term(x[i], op);
 	return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
@@ -64,11 +47,11 @@ static double reduce(const float *x, size_t m, size_t p, ddk_pool_op op)
 
 	switch (op) {
 	case DDK_POOL_MEAN:
-		return sum(x, m) / p;
+		return sum_terms(x, m, DDK_POOL_MEAN) / p;
 	case DDK_POOL_ABSMEAN:
-		return sum_abs(x, m) / p;
+		return sum_terms(x, m, DDK_POOL_ABSMEAN) / p;
 	case DDK_POOL_RMS:
-		return sqrt(sum_sq(x, m) / p);
+		return sqrt(sum_terms(x, m, DDK_POOL_RMS) / p);
 	case DDK_POOL_MAX:
 		acc = m < p ? 0 : -DBL_MAX;
 		for (size_t i = 0; i < m; i++)
