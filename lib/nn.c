@@ -247,9 +247,10 @@ KERNEL void fma_rows(const float *a, size_t ka, size_t ja, const float *m,
 
 		#pragma GCC unroll 4
 		for (size_t k = 0; k < nk; k++) {
-			g[k][0] = acc ? _mm256_loadu_ps(out + k * n_in + i) :
-			          _mm256_setzero_ps();
-			g[k][1] = acc ? _mm256_loadu_ps(out + k * n_in + i + 8) :
+			const float *o = out + k * n_in + i;
+
+			g[k][0] = acc ? _mm256_loadu_ps(o) : _mm256_setzero_ps();
+			g[k][1] = acc ? _mm256_loadu_ps(o + 8) :
 			          _mm256_setzero_ps();
 		}
 		for (size_t j = 0; j < nj; j++) {
@@ -275,7 +276,8 @@ KERNEL void fma_rows(const float *a, size_t ka, size_t ja, const float *m,
 			float t = acc ? out[k * n_in + i] : 0;
 
 			for (size_t j = 0; j < nj; j++)
-				t = fmaf(a[k * ka + j * ja], m[j * n_in + i], t);
+				t = fmaf(a[k * ka + j * ja], m[j * n_in + i],
+				         t);
 			out[k * n_in + i] = t;
 		}
 }
