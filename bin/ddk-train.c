@@ -39,6 +39,8 @@ static const char usage[] =
 "      --seed N           initialisation and shuffling (default 1)\n"
 "      --val FILE         validation maps: keep the best epoch's model\n"
 "      --val-split F      hold out a fraction F of the records, by key\n"
+"      --in-memory        hold the maps in memory (default: binary maps\n"
+"                         in regular files are read from there each epoch)\n"
 "      --checkpoint FILE  (default MODEL.ckpt; removed on success)\n"
 "      --resume           continue from the checkpoint if there is one\n"
 "      --summary          print parameters and operations (TSV)\n"
@@ -52,7 +54,7 @@ static struct {
 	ddk_train_opts train;
 	const char *model, *val, *init, *ckpt, *recipe, *hardware;
 	double alpha0, beta0, val_split;
-	int freeze, resume, summary, lr_set;
+	int freeze, resume, summary, lr_set, in_memory;
 	const char *shape_opt;  /* an option that sets the network's shape */
 } opt;
 
@@ -85,7 +87,8 @@ static void parse_steps(const char *s)
 static void record_option(const char *name, const char *arg)
 {
 	static const char *const skip[] = { "model", "checkpoint", "resume",
-	                                    "quiet", "summary", NULL };
+	                                    "quiet", "summary", "in-memory",
+	                                    NULL };
 	size_t n = recorded ? strlen(recorded) : 0;
 	char *p;
 
@@ -160,6 +163,7 @@ static void option(int c, const char *name)
 	case 'C': opt.ckpt = optarg; break;
 	case 'r': opt.resume = 1; break;
 	case 'Y': opt.summary = 1; break;
+	case 'g': opt.in_memory = 1; break;
 	case 'T': opt.recipe = optarg; break;
 	case 'X': opt.hardware = optarg; break;
 	case 'q': tool_quiet = 1; break;
@@ -187,6 +191,7 @@ static int parse(int argc, char **argv)
 		{ "val", 1, 0, 'V' }, { "val-split", 1, 0, 'P' },
 		{ "checkpoint", 1, 0, 'C' }, { "resume", 0, 0, 'r' },
 		{ "summary", 0, 0, 'Y' }, { "recipe", 1, 0, 'T' },
+		{ "in-memory", 0, 0, 'g' },
 		{ "hardware", 1, 0, 'X' }, { "quiet", 0, 0, 'q' },
 		{ "help", 0, 0, 'h' }, { "version", 0, 0, 'v' },
 		{ 0, 0, 0, 0 }
@@ -272,17 +277,34 @@ static void check_options(void)
 		                 opt.ckpt);
 }
 
+/* Records of a binary stream in a regular file stay there (the set
+ * keeps their places); anything else is copied into memory. */
 static void load(ddk_dataset *d, int argc, char **argv)
 {
 	tool_records it;
 	ddk_record rec;
 	ddk_err err;
+	int input = -1;
+	uint64_t off;
 
 	ddk_record_init(&rec);
 	tool_records_begin(&it, argc, argv);
+	d->in_place = !opt.in_memory;
 	while (tool_records_next(&it, &rec)) {
-		if (ddk_dataset_add(d, &rec, it.name, ddk_reader_count(it.rd),
-		                    &err))
+		ddk_status st;
+
+		if (!ddk_reader_place(it.rd, &off)) {
+			st = ddk_dataset_add(d, &rec, it.name,
+			                     ddk_reader_count(it.rd), &err);
+		} else {
+			st = input == it.i ? DDK_OK : ddk_dataset_open(d,
+			        fileno(it.f), it.name, &err);
+			input = it.i;
+			if (st == DDK_OK)
+				st = ddk_dataset_add_at(d, &rec, off, it.name,
+				        ddk_reader_count(it.rd), &err);
+		}
+		if (st)
 			tool_die("%s", err.msg);
 		tool_progress("records", d->n, 0);
 	}
@@ -291,27 +313,39 @@ static void load(ddk_dataset *d, int argc, char **argv)
 	ddk_dataset_finish(d);
 }
 
-/* FNV-1a over the data and labels: a resumed run must see the same. */
 /* FNV-style multiply-xor over 8-byte words in four independent lanes (a
- * byte at a time took a quarter second on 60,000 images), then the labels;
- * it only has to notice that a checkpoint's data changed. */
+ * byte at a time took a quarter second on 60,000 images), record by
+ * record, then the labels; it only has to notice that a checkpoint's
+ * data changed. */
 static uint64_t data_hash(const ddk_dataset *d)
 {
-	const unsigned char *p = (const unsigned char *)d->x;
-	size_t n = d->n * d->rows * d->cols * sizeof *d->x, i = 0;
+	size_t n = (size_t)d->rows * d->cols * sizeof(float);
+	float *buf = malloc(n ? n : 1);
 	const uint64_t prime = 1099511628211ULL;
 	uint64_t h[4] = { 1469598103934665603ULL, 1, 2, 3 }, w;
+	ddk_err err;
 
-	for (; i + 32 <= n; i += 32)
-		for (int k = 0; k < 4; k++) {
-			memcpy(&w, p + i + 8 * k, 8);
-			h[k] = (h[k] ^ w) * prime;
-		}
-	for (; i < n; i++)
-		h[0] = (h[0] ^ p[i]) * prime;
+	if (!buf)
+		tool_die("out of memory");
+	for (size_t r = 0; r < d->n; r++) {
+		const unsigned char *p = (const unsigned char *)
+		                         ddk_dataset_values(d, r, buf, &err);
+		size_t i = 0;
+
+		if (!p)
+			tool_die("%s", err.msg);
+		for (; i + 32 <= n; i += 32)
+			for (int k = 0; k < 4; k++) {
+				memcpy(&w, p + i + 8 * k, 8);
+				h[k] = (h[k] ^ w) * prime;
+			}
+		for (; i < n; i++)
+			h[0] = (h[0] ^ p[i]) * prime;
+	}
+	free(buf);
 	for (int k = 1; k < 4; k++)
 		h[0] = (h[0] ^ (h[k] >> 29) ^ h[k]) * prime;
-	for (i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++)
 		h[0] = (h[0] ^ (uint64_t)d->y[i]) * prime;
 	return h[0] ^ h[0] >> 31;
 }
@@ -403,6 +437,7 @@ static void describe(const ddk_net *net, const ddk_dataset *d,
 	        d->n, d->rows, d->cols, d->n_classes);
 	if (v->n)
 		fprintf(stderr, ", %zu for validation", v->n);
+	fprintf(stderr, ", %s", d->placed ? "read in place" : "in memory");
 	fprintf(stderr, "\n%s: ", tool_prog);
 	if (c->use_ddk)
 		fprintf(stderr, "ddk %s %s K=%zu%s -> ", c->per_row ? "per-row"

@@ -71,6 +71,17 @@ ddk_status ddk_reader_next(ddk_reader *rd, ddk_record *r, ddk_err *err);
 /* Records read so far by rd. */
 uint64_t ddk_reader_count(const ddk_reader *rd);
 
+/* Where the values of the record just read lie: 1 and their byte offset
+ * in the file under rd's FILE when that is a regular file in binary
+ * form (read them again with ddk_read_values), else 0. */
+int ddk_reader_place(const ddk_reader *rd, uint64_t *off);
+
+/* Read n float32 values, little-endian, at byte offset off of the open
+ * file fd into v, in host order.  DDK_EIO on a read error, DDK_EFORMAT
+ * when the file ends first. */
+ddk_status ddk_read_values(int fd, uint64_t off, float *v, size_t n,
+                           ddk_err *err);
+
 /* Write r to f, binary unless tsv.  DDK_EIO when the write fails,
  * DDK_EINVAL when the key or label cannot be represented. */
 ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,

@@ -8,8 +8,12 @@
  * listed epoch), keeping the state with the best validation accuracy
  * when a validation set is given.
  *
- * Method.  The data is stored once, as float32, n x (U*T); features are
- * computed per mini-batch, so memory stays near the size of the data.
+ * Method.  The data is stored once, as float32, n x (U*T), or not at
+ * all: a set marked in_place keeps, for each record read from a binary
+ * stream in a regular file, only the file and the byte offset of its
+ * values, and reads them again (pread) when a batch needs them, so the
+ * process's memory does not grow with the data and the page cache holds
+ * the file instead.  Features are computed per mini-batch either way.
  * The order of epoch e is a Fisher-Yates shuffle drawn from
  * ddk_rng_for_key(seed, "epoch e"), so an epoch depends only on the seed
  * and the state at its start: a run resumed from the checkpoint of epoch
@@ -18,12 +22,14 @@
  * (once, when the DDK layer is frozen or absent).  With batch
  * normalisation a last batch of one example is skipped.
  *
- * Ownership.  A ddk_dataset owns its values, labels, keys and class
- * names; ddk_dataset_free releases them.  ddk_train_state owns its
+ * Ownership.  A ddk_dataset owns its values, labels, keys, class
+ * names and the duplicates of the file descriptors it reads in place;
+ * ddk_dataset_free releases them.  ddk_train_state owns its
  * history and snapshot; ddk_train_state_free releases them.
  * Errors.  DDK_EINVAL for a record that does not fit (shape, missing
  * label, unknown class) and DDK_ERANGE for a value that is not finite,
- * each naming the record; DDK_EIO / DDK_EFORMAT for checkpoints.
+ * each naming the record; DDK_EIO / DDK_EFORMAT for checkpoints, and
+ * for values read in place from a file that failed or changed.
  */
 #ifndef DDK_TRAIN_H
 #define DDK_TRAIN_H
@@ -34,10 +40,26 @@
 #include "ddk_nn.h"
 #include "ddk_stream.h"
 
+/* A file a set reads in place: a duplicate of the caller's descriptor,
+ * with its size and modification time when it was opened. */
+typedef struct ddk_data_file {
+	int fd;
+	char *name;
+	int64_t size, mtime_s, mtime_ns;
+} ddk_data_file;
+
 typedef struct ddk_dataset {
 	size_t n, cap;
 	uint32_t rows, cols;        /* 0 until the first record */
-	float *x;                   /* n x rows*cols */
+	float *x;                   /* n x rows*cols, unless placed */
+	int in_place;               /* set by the caller: read in place
+	                             * whenever every record allows it */
+	int placed;                 /* the values stay in files: record i
+	                             * at byte at[i] of files[file[i]] */
+	uint64_t *at;
+	uint32_t *file;
+	ddk_data_file *files;
+	size_t n_files;
 	int *y;                     /* class index */
 	char **keys;                /* n keys, when keep_keys */
 	int keep_keys;
@@ -54,9 +76,32 @@ ddk_status ddk_dataset_set_classes(ddk_dataset *d, char *const *names,
                                    size_t n, ddk_err *err);
 
 /* Append a labelled record; pos (1-based) and where name it in
- * messages. */
+ * messages.  Its values are copied: a set with records in place reads
+ * those into memory first. */
 ddk_status ddk_dataset_add(ddk_dataset *d, const ddk_record *r,
                            const char *where, uint64_t pos, ddk_err *err);
+
+/* The records added next with ddk_dataset_add_at lie in the open file
+ * fd (duplicated here, so the caller may close its own). */
+ddk_status ddk_dataset_open(ddk_dataset *d, int fd, const char *name,
+                            ddk_err *err);
+
+/* Append r, whose values lie at byte off of the file of the last
+ * ddk_dataset_open (ddk_reader_place): kept there when d->in_place and
+ * every earlier record is in place too, copied otherwise. */
+ddk_status ddk_dataset_add_at(ddk_dataset *d, const ddk_record *r,
+                              uint64_t off, const char *where, uint64_t pos,
+                              ddk_err *err);
+
+/* The values of record i: in memory, or read into buf (rows*cols
+ * floats) from their file; NULL with err set when that read fails. */
+const float *ddk_dataset_values(const ddk_dataset *d, size_t i, float *buf,
+                                ddk_err *err);
+
+/* DDK_OK when the files read in place still have the size and
+ * modification time they had when opened; DDK_EIO naming one otherwise
+ * (its offsets would no longer be records). */
+ddk_status ddk_dataset_check(const ddk_dataset *d, ddk_err *err);
 
 /* After the last add: sort collected class names (numerically when all
  * are integers, else bytewise) and renumber the labels. */
@@ -64,7 +109,8 @@ void ddk_dataset_finish(ddk_dataset *d);
 
 /* Move the records whose key draws below frac from
  * ddk_rng_for_key(seed, key) into val (empty, initialised); needs
- * keep_keys.  Classes are shared. */
+ * keep_keys.  val gets the classes, and its own duplicates of the files
+ * of a set read in place. */
 ddk_status ddk_dataset_split(ddk_dataset *d, double frac, uint64_t seed,
                              ddk_dataset *val, ddk_err *err);
 
@@ -118,8 +164,9 @@ ddk_status ddk_train(ddk_net *net, const ddk_dataset *train,
                      const ddk_dataset *val, const ddk_train_opts *o,
                      ddk_train_state *s, ddk_err *err);
 
-/* Accuracy of net on d (in [0, 1]). */
-double ddk_evaluate(ddk_net *net, const ddk_dataset *d);
+/* Accuracy of net on d (in [0, 1]; NaN for an empty set) into *acc. */
+ddk_status ddk_evaluate(ddk_net *net, const ddk_dataset *d, double *acc,
+                        ddk_err *err);
 
 /* Checkpoints: the net's state and optimiser moments, s and the
  * fingerprint.  Load fails with DDK_EINVAL when the fingerprint or the

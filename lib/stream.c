@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "ddk_stream.h"
 
 #define BUF_FILE (1u << 17)     /* read buffer over a regular file */
@@ -29,6 +30,10 @@ struct ddk_reader {
 	size_t cap, pos, len;
 	int eof, error;
 	int form;           /* 0 not yet known, 1 binary, 2 text */
+	int regular;        /* f is a regular file, base its start offset */
+	uint64_t base;
+	uint64_t buf_at;    /* stream offset of buf[0] */
+	uint64_t values_at; /* binary: stream offset of the last values */
 	uint64_t count;     /* records read */
 	uint64_t line;      /* text: lines read */
 	char *lbuf;         /* text: the current line */
@@ -222,6 +227,14 @@ uint64_t ddk_reader_count(const ddk_reader *rd)
 	return rd->count;
 }
 
+int ddk_reader_place(const ddk_reader *rd, uint64_t *off)
+{
+	if (rd->form != 1 || !rd->regular || rd->count == 0)
+		return 0;
+	*off = rd->base + rd->values_at;
+	return 1;
+}
+
 /*
  * The buffer: 128 KiB over a regular file, so a record costs no system call
  * of its own; 64 KiB over a pipe or terminal, since fread waits until it
@@ -232,9 +245,14 @@ static int start(ddk_reader *rd)
 {
 	struct stat st;
 	int fd = fileno(rd->f);
+	off_t at;
 
-	rd->cap = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode)
-	          ? BUF_FILE : BUF_PIPE;
+	rd->regular = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode);
+	rd->cap = rd->regular ? BUF_FILE : BUF_PIPE;
+	if (rd->regular && (at = ftello(rd->f)) >= 0)
+		rd->base = (uint64_t)at;
+	else
+		rd->regular = 0;
 	rd->buf = malloc(rd->cap);
 	return rd->buf ? 0 : -1;
 }
@@ -255,6 +273,7 @@ static size_t need(ddk_reader *rd, size_t want)
 		return SIZE_MAX;
 	if (rd->pos)
 		memmove(rd->buf, rd->buf + rd->pos, have);
+	rd->buf_at += rd->pos;
 	rd->pos = 0;
 	rd->len = have;
 	n = fread(rd->buf + have, 1, rd->cap - have, rd->f);
@@ -279,6 +298,8 @@ static size_t take(ddk_reader *rd, void *dst, size_t n)
 
 		if (have == 0 && rd->buf && !rd->eof && n - done >= rd->cap) {
 			k = fread(d + done, 1, n - done, rd->f);
+			rd->buf_at += rd->len + k;
+			rd->pos = rd->len = 0;
 			if ((done += k) < n) {
 				rd->eof = 1;
 				rd->error = ferror(rd->f);
@@ -418,6 +439,7 @@ static ddk_status next_binary(ddk_reader *rd, ddk_record *r, ddk_err *err)
 	if (record_shape(r, rows, cols, &shape))
 		return read_error(rd, err, r->key, shape.msg);
 	n = (size_t)rows * cols;
+	rd->values_at = rd->buf_at + rd->pos;
 	if (take(rd, r->v, n * sizeof(float)) < n * sizeof(float))
 		return read_error(rd, err, r->key, "truncated values");
 	swap_floats(r->v, n);
@@ -624,6 +646,28 @@ static void write_binary(FILE *f, const ddk_record *r)
 			fwrite(&x, sizeof x, 1, f);
 		}
 	}
+}
+
+ddk_status ddk_read_values(int fd, uint64_t off, float *v, size_t n,
+                            ddk_err *err)
+{
+	unsigned char *p = (unsigned char *)v;
+	size_t want = n * sizeof *v, done = 0;
+
+	while (done < want) {
+		ssize_t k = pread(fd, p + done, want - done,
+		                  (off_t)(off + done));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return ddk_fail(err, DDK_EIO, "%s", strerror(errno));
+		if (k == 0)
+			return ddk_fail(err, DDK_EFORMAT, "values cut short");
+		done += (size_t)k;
+	}
+	swap_floats(v, n);
+	return DDK_OK;
 }
 
 ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,

@@ -28,8 +28,25 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
+static void close_files(ddk_dataset *d)
+{
+	for (size_t i = 0; i < d->n_files; i++) {
+		close(d->files[i].fd);
+		free(d->files[i].name);
+	}
+	free(d->files);
+	free(d->at);
+	free(d->file);
+	d->files = NULL;
+	d->at = NULL;
+	d->file = NULL;
+	d->n_files = 0;
+	d->placed = 0;
+}
+
 void ddk_dataset_free(ddk_dataset *d)
 {
+	close_files(d);
 	free(d->x);
 	free(d->y);
 	free_names(d->keys, d->keys ? d->n : 0);
@@ -61,14 +78,28 @@ ddk_status ddk_dataset_set_classes(ddk_dataset *d, char *const *names,
 	return DDK_OK;
 }
 
-static ddk_status grow(ddk_dataset *d, size_t n_in, ddk_err *err)
+/* Room for cap records: their values, or their places in files. */
+static ddk_status resize(ddk_dataset *d, size_t cap, size_t n_in,
+                         ddk_err *err)
 {
-	size_t cap = d->cap < 64 ? 64 : d->cap + d->cap / 2;
-	float *x = realloc(d->x, cap * n_in * sizeof *x);
+	if (d->placed) {
+		uint64_t *at = realloc(d->at, cap * sizeof *at);
 
-	if (!x)
-		return ddk_fail(err, DDK_ENOMEM, "data: out of memory");
-	d->x = x;
+		if (at)
+			d->at = at;
+		uint32_t *file = at ? realloc(d->file, cap * sizeof *file)
+		                    : NULL;
+
+		if (!file)
+			return ddk_fail(err, DDK_ENOMEM, "data: out of memory");
+		d->file = file;
+	} else {
+		float *x = realloc(d->x, cap * n_in * sizeof *x);
+
+		if (!x)
+			return ddk_fail(err, DDK_ENOMEM, "data: out of memory");
+		d->x = x;
+	}
 
 	int *y = realloc(d->y, cap * sizeof *y);
 
@@ -84,6 +115,11 @@ static ddk_status grow(ddk_dataset *d, size_t n_in, ddk_err *err)
 	}
 	d->cap = cap;
 	return DDK_OK;
+}
+
+static ddk_status grow(ddk_dataset *d, size_t n_in, ddk_err *err)
+{
+	return resize(d, d->cap < 64 ? 64 : d->cap + d->cap / 2, n_in, err);
 }
 
 /* The class index of label, adding it unless the classes are fixed. */
@@ -106,12 +142,14 @@ static int class_of(ddk_dataset *d, const char *label)
 	return (int)d->n_classes++;
 }
 
-ddk_status ddk_dataset_add(ddk_dataset *d, const ddk_record *r,
-                           const char *where, uint64_t pos, ddk_err *err)
+/* The checks every record passes, then room for it: its class index
+ * into *c. */
+static ddk_status admit(ddk_dataset *d, const ddk_record *r,
+                        const char *where, uint64_t pos, int *c,
+                        ddk_err *err)
 {
 	size_t n_in = (size_t)r->rows * r->cols;
 	ddk_status st;
-	int c;
 
 	if (!r->label[0])
 		return ddk_fail(err, DDK_EINVAL, "%s: record %llu (key %s): "
@@ -132,19 +170,169 @@ ddk_status ddk_dataset_add(ddk_dataset *d, const ddk_record *r,
 			                "(key %s): value %zu is not finite",
 			                where, (unsigned long long)pos, r->key,
 			                i + 1);
-	c = class_of(d, r->label);
-	if (c == -1)
+	*c = class_of(d, r->label);
+	if (*c == -1)
 		return ddk_fail(err, DDK_EINVAL, "%s: record %llu (key %s): "
 		                "label '%s' is not a class of the model", where,
 		                (unsigned long long)pos, r->key, r->label);
-	if (c < 0)
+	if (*c < 0)
 		return ddk_fail(err, DDK_ENOMEM, "labels: out of memory");
 	if (d->n == d->cap && (st = grow(d, n_in, err)) != DDK_OK)
 		return st;
 	if (d->keep_keys && !(d->keys[d->n] = dup_str(r->key)))
 		return ddk_fail(err, DDK_ENOMEM, "keys: out of memory");
+	return DDK_OK;
+}
+
+/* Read the values of record i of a placed set into buf. */
+static ddk_status read_at(const ddk_dataset *d, size_t i, float *buf,
+                          ddk_err *err)
+{
+	const ddk_data_file *f = &d->files[d->file[i]];
+	ddk_err why;
+	ddk_status st = ddk_read_values(f->fd, d->at[i], buf,
+	                                (size_t)d->rows * d->cols, &why);
+
+	if (st)
+		return ddk_fail(err, st, "%s: values at byte %llu: %s",
+		                f->name, (unsigned long long)d->at[i],
+		                why.msg);
+	return DDK_OK;
+}
+
+/* Read every record held in place into memory and let the files go. */
+static ddk_status unplace(ddk_dataset *d, ddk_err *err)
+{
+	size_t n_in = (size_t)d->rows * d->cols;
+	float *x;
+
+	if (!d->placed)
+		return DDK_OK;
+	x = malloc((d->cap ? d->cap : 1) * n_in * sizeof *x);
+	if (!x)
+		return ddk_fail(err, DDK_ENOMEM, "data: out of memory");
+	for (size_t i = 0; i < d->n; i++) {
+		ddk_status st = read_at(d, i, x + i * n_in, err);
+
+		if (st) {
+			free(x);
+			return st;
+		}
+	}
+	close_files(d);
+	free(d->x);
+	d->x = x;
+	return DDK_OK;
+}
+
+ddk_status ddk_dataset_add(ddk_dataset *d, const ddk_record *r,
+                           const char *where, uint64_t pos, ddk_err *err)
+{
+	size_t n_in = (size_t)r->rows * r->cols;
+	ddk_status st;
+	int c;
+
+	if ((st = unplace(d, err)) || (st = admit(d, r, where, pos, &c, err)))
+		return st;
 	memcpy(d->x + d->n * n_in, r->v, n_in * sizeof *d->x);
 	d->y[d->n++] = c;
+	return DDK_OK;
+}
+
+static ddk_status add_file(ddk_dataset *d, int fd, const char *name,
+                           ddk_err *err)
+{
+	ddk_data_file *f = realloc(d->files,
+	                           (d->n_files + 1) * sizeof *f);
+	struct stat st;
+
+	if (!f)
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	d->files = f;
+	f += d->n_files;
+	if (fstat(fd, &st))
+		return ddk_fail(err, DDK_EIO, "%s: %s", name, strerror(errno));
+	if ((f->fd = dup(fd)) < 0) {
+		int e = errno;
+
+		ddk_fail(err, DDK_EIO, "%s: %s", name, strerror(e));
+		errno = e;
+		return DDK_EIO;
+	}
+	if (!(f->name = dup_str(name))) {
+		close(f->fd);
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	}
+	f->size = (int64_t)st.st_size;
+	f->mtime_s = (int64_t)st.st_mtim.tv_sec;
+	f->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+	d->n_files++;
+	return DDK_OK;
+}
+
+ddk_status ddk_dataset_open(ddk_dataset *d, int fd, const char *name,
+                            ddk_err *err)
+{
+	ddk_status st;
+
+	if (!d->in_place || (d->n && !d->placed))
+		return DDK_OK;
+	st = add_file(d, fd, name, err);
+	if (st == DDK_EIO && (errno == EMFILE || errno == ENFILE)) {
+		/* out of descriptors: hold everything in memory instead */
+		d->in_place = 0;
+		return unplace(d, err);
+	}
+	return st;
+}
+
+ddk_status ddk_dataset_add_at(ddk_dataset *d, const ddk_record *r,
+                              uint64_t off, const char *where, uint64_t pos,
+                              ddk_err *err)
+{
+	ddk_status st;
+	int c;
+
+	if (!d->in_place || d->n_files == 0 || (d->n && !d->placed))
+		return ddk_dataset_add(d, r, where, pos, err);
+	if (d->n == 0 && !d->placed) {
+		free(d->x);
+		d->x = NULL;
+		d->cap = 0;
+		d->placed = 1;
+	}
+	if ((st = admit(d, r, where, pos, &c, err)))
+		return st;
+	d->at[d->n] = off;
+	d->file[d->n] = (uint32_t)(d->n_files - 1);
+	d->y[d->n++] = c;
+	return DDK_OK;
+}
+
+const float *ddk_dataset_values(const ddk_dataset *d, size_t i, float *buf,
+                                ddk_err *err)
+{
+	if (!d->placed)
+		return d->x + i * (size_t)d->rows * d->cols;
+	return read_at(d, i, buf, err) ? NULL : buf;
+}
+
+ddk_status ddk_dataset_check(const ddk_dataset *d, ddk_err *err)
+{
+	for (size_t i = 0; i < d->n_files; i++) {
+		const ddk_data_file *f = &d->files[i];
+		struct stat st;
+
+		if (fstat(f->fd, &st))
+			return ddk_fail(err, DDK_EIO, "%s: %s", f->name,
+			                strerror(errno));
+		if ((int64_t)st.st_size != f->size ||
+		    (int64_t)st.st_mtim.tv_sec != f->mtime_s ||
+		    (int64_t)st.st_mtim.tv_nsec != f->mtime_ns)
+			return ddk_fail(err, DDK_EIO, "%s: changed while "
+			                "training, which reads it in place",
+			                f->name);
+	}
 	return DDK_OK;
 }
 
@@ -197,6 +385,22 @@ void ddk_dataset_finish(ddk_dataset *d)
 	free(map);
 }
 
+/* Record i of s (its values or their place, and its label) into slot k
+ * of d, which holds its values the same way. */
+static void copy_record(ddk_dataset *d, size_t k, const ddk_dataset *s,
+                        size_t i)
+{
+	size_t n_in = (size_t)s->rows * s->cols;
+
+	if (s->placed) {
+		d->at[k] = s->at[i];
+		d->file[k] = s->file[i];
+	} else {
+		memmove(d->x + k * n_in, s->x + i * n_in, n_in * sizeof *s->x);
+	}
+	d->y[k] = s->y[i];
+}
+
 ddk_status ddk_dataset_split(ddk_dataset *d, double frac, uint64_t seed,
                              ddk_dataset *val, ddk_err *err)
 {
@@ -210,23 +414,27 @@ ddk_status ddk_dataset_split(ddk_dataset *d, double frac, uint64_t seed,
 		return st;
 	val->rows = d->rows;
 	val->cols = d->cols;
+	val->placed = d->placed;
+	for (size_t i = 0; i < d->n_files; i++) {
+		if ((st = add_file(val, d->files[i].fd, d->files[i].name, err)))
+			return st;
+		val->files[i] = (ddk_data_file){ val->files[i].fd,
+		        val->files[i].name, d->files[i].size,
+		        d->files[i].mtime_s, d->files[i].mtime_ns };
+	}
 	for (size_t i = 0; i < d->n; i++) {
 		ddk_rng g;
 
 		ddk_rng_for_key(&g, seed ^ 0x76616c2d73706c74ULL, d->keys[i]);
 		if (ddk_rng_uniform(&g) >= frac) {
 			/* stays: compact in place, in order */
-			memmove(d->x + kept * n_in, d->x + i * n_in,
-			        n_in * sizeof *d->x);
-			d->y[kept] = d->y[i];
+			copy_record(d, kept, d, i);
 			d->keys[kept++] = d->keys[i];
 			continue;
 		}
 		if (val->n == val->cap && (st = grow(val, n_in, err)))
 			return st;
-		memcpy(val->x + val->n * n_in, d->x + i * n_in,
-		       n_in * sizeof *d->x);
-		val->y[val->n++] = d->y[i];
+		copy_record(val, val->n++, d, i);
 		free(d->keys[i]);
 	}
 	d->n = kept;
@@ -286,21 +494,40 @@ static double lr_at(const ddk_train_opts *o, size_t epoch)
 	return lr;
 }
 
+/* Records i .. i+nb-1 of d side by side into *x: where they lie in
+ * memory, or read into buf (nb x rows*cols floats). */
+static ddk_status span(const ddk_dataset *d, size_t i, size_t nb,
+                       float *buf, const float **x, ddk_err *err)
+{
+	size_t n_in = (size_t)d->rows * d->cols;
+	ddk_status st;
+
+	*x = d->placed ? buf : d->x + i * n_in;
+	for (size_t k = 0; d->placed && k < nb; k++)
+		if ((st = read_at(d, i + k, buf + k * n_in, err)))
+			return st;
+	return DDK_OK;
+}
+
 /* Feature-norm statistics of the training set, in stored order, B
  * examples at a time (the training batch: no more of the workspace is
- * touched than training touches; the sums do not depend on B). */
-static void take_fnorm(ddk_net *net, const ddk_dataset *d, size_t B,
-                       double *acc)
+ * touched than training touches; the sums do not depend on B).  buf
+ * holds B examples. */
+static ddk_status take_fnorm(ddk_net *net, const ddk_dataset *d, size_t B,
+                             float *buf, double *acc, ddk_err *err)
 {
-	size_t n_in = net->n_in;
-
 	ddk_net_fnorm_begin(net, acc);
 	for (size_t i = 0; i < d->n; i += B) {
 		size_t nb = d->n - i < B ? d->n - i : B;
+		const float *x;
+		ddk_status st = span(d, i, nb, buf, &x, err);
 
-		ddk_net_fnorm_add(net, d->x + i * n_in, nb, acc);
+		if (st)
+			return st;
+		ddk_net_fnorm_add(net, x, nb, acc);
 	}
 	ddk_net_fnorm_end(net, acc, d->n);
+	return DDK_OK;
 }
 
 static void shuffle(size_t *idx, size_t n, uint64_t seed, size_t epoch)
@@ -321,13 +548,14 @@ static void shuffle(size_t *idx, size_t n, uint64_t seed, size_t epoch)
 }
 
 /* One pass over the shuffled training set. */
-static void run_epoch(ddk_net *net, const ddk_dataset *d,
-                      const ddk_train_opts *o, ddk_train_state *s,
-                      const size_t *idx, float *xb, int *yb,
-                      ddk_epoch_stats *st)
+static ddk_status run_epoch(ddk_net *net, const ddk_dataset *d,
+                            const ddk_train_opts *o, ddk_train_state *s,
+                            const size_t *idx, float *xb, int *yb,
+                            ddk_epoch_stats *st, ddk_err *err)
 {
 	size_t n_in = net->n_in, B = o->batch, seen = 0, right = 0;
 	double lr = lr_at(o, s->epoch), loss = 0;
+	ddk_status rs;
 
 	for (size_t i = 0; i < d->n; i += B) {
 		size_t nb = d->n - i < B ? d->n - i : B;
@@ -335,8 +563,12 @@ static void run_epoch(ddk_net *net, const ddk_dataset *d,
 		if (nb == 1 && net->cfg.batchnorm && net->cfg.n_hidden)
 			break;
 		for (size_t k = 0; k < nb; k++) {
-			memcpy(xb + k * n_in, d->x + idx[i + k] * n_in,
-			       n_in * sizeof *xb);
+			if (!d->placed)
+				memcpy(xb + k * n_in, d->x + idx[i + k] * n_in,
+				       n_in * sizeof *xb);
+			else if ((rs = read_at(d, idx[i + k], xb + k * n_in,
+			                       err)))
+				return rs;
 			yb[k] = d->y[idx[i + k]];
 		}
 		ddk_net_forward(net, xb, nb, 1);
@@ -349,6 +581,7 @@ static void run_epoch(ddk_net *net, const ddk_dataset *d,
 	}
 	st->loss = seen ? loss / (double)seen : 0;
 	st->train_acc = seen ? (double)right / (double)seen : 0;
+	return DDK_OK;
 }
 
 ddk_status ddk_train(ddk_net *net, const ddk_dataset *train,
@@ -375,12 +608,18 @@ ddk_status ddk_train(ddk_net *net, const ddk_dataset *train,
 		int trainable = net->n_pairs && !net->param[0].frozen;
 
 		/* statistics, order, one pass, validation */
-		if (net->cfg.feature_norm && (s->epoch == 0 || trainable))
-			take_fnorm(net, train, o->batch, acc);
+		if ((st = ddk_dataset_check(train, err)) ||
+		    (val && (st = ddk_dataset_check(val, err))))
+			goto out;
+		if (net->cfg.feature_norm && (s->epoch == 0 || trainable) &&
+		    (st = take_fnorm(net, train, o->batch, xb, acc, err)))
+			goto out;
 		shuffle(idx, train->n, o->seed, s->epoch);
-		run_epoch(net, train, o, s, idx, xb, yb, &es);
-		if (val && val->n)
-			es.val_acc = ddk_evaluate(net, val);
+		if ((st = run_epoch(net, train, o, s, idx, xb, yb, &es, err)))
+			goto out;
+		if (val && val->n &&
+		    (st = ddk_evaluate(net, val, &es.val_acc, err)))
+			goto out;
 		es.seconds = now_s() - t0;
 
 		/* bookkeeping: best state, history, checkpoint */
@@ -407,19 +646,26 @@ out:
 	return st;
 }
 
-double ddk_evaluate(ddk_net *net, const ddk_dataset *d)
+ddk_status ddk_evaluate(ddk_net *net, const ddk_dataset *d, double *acc,
+                        ddk_err *err)
 {
 	size_t right = 0, C = net->cfg.n_classes, cap = net->batch_cap;
 	float *probs = malloc(cap * C * sizeof *probs);
+	float *buf = d->placed ? malloc(cap * net->n_in * sizeof *buf) : NULL;
+	ddk_status st = DDK_OK;
 
-	if (!probs || d->n == 0) {
-		free(probs);
-		return NAN;
+	*acc = NAN;
+	if (!probs || (d->placed && !buf)) {
+		st = ddk_fail(err, DDK_ENOMEM, "evaluation: out of memory");
+		goto out;
 	}
 	for (size_t i = 0; i < d->n; i += cap) {
 		size_t nb = d->n - i < cap ? d->n - i : cap;
+		const float *x;
 
-		ddk_net_predict(net, d->x + i * net->n_in, nb, probs);
+		if ((st = span(d, i, nb, buf, &x, err)))
+			goto out;
+		ddk_net_predict(net, x, nb, probs);
 		for (size_t k = 0; k < nb; k++) {
 			const float *p = probs + k * C;
 			size_t best = 0;
@@ -430,6 +676,10 @@ double ddk_evaluate(ddk_net *net, const ddk_dataset *d)
 			right += (int)best == d->y[i + k];
 		}
 	}
+	if (d->n)
+		*acc = (double)right / (double)d->n;
+out:
 	free(probs);
-	return (double)right / (double)d->n;
+	free(buf);
+	return st;
 }

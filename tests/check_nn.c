@@ -715,7 +715,21 @@ END_TEST
 /* --- training --- */
 
 /* Two classes told apart by their row means: a DDK RESET map of a row
- * with more input falls faster, so the net can learn it. */
+ * with more input falls faster, so the net can learn it.  Record i of
+ * the set of this seed (draws from g in order). */
+static void synth_record(ddk_record *r, size_t i, ddk_rng *g)
+{
+	char key[32];
+	int cls = (int)(i % 2);
+	ddk_err err;
+
+	snprintf(key, sizeof key, "s%zu", i);
+	ck_assert_int_eq(ddk_record_set(r, key, cls ? "b" : "a", 2, 8, &err),
+	                 DDK_OK);
+	for (size_t k = 0; k < 16; k++)
+		r->v[k] = (float)(0.4 * ddk_rng_uniform(g) + 0.4 * cls);
+}
+
 static void synth(ddk_dataset *d, size_t n, uint64_t seed)
 {
 	ddk_record r;
@@ -725,19 +739,54 @@ static void synth(ddk_dataset *d, size_t n, uint64_t seed)
 	ddk_record_init(&r);
 	ddk_rng_seed(&g, seed);
 	for (size_t i = 0; i < n; i++) {
-		char key[32];
-		int cls = (int)(i % 2);
-
-		snprintf(key, sizeof key, "s%zu", i);
-		ck_assert_int_eq(ddk_record_set(&r, key, cls ? "b" : "a", 2,
-		                                8, &err), DDK_OK);
-		for (size_t k = 0; k < 16; k++)
-			r.v[k] = (float)(0.4 * ddk_rng_uniform(&g)
-			                 + 0.4 * cls);
+		synth_record(&r, i, &g);
 		ck_assert_int_eq(ddk_dataset_add(d, &r, "synth", i + 1, &err),
 		                 DDK_OK);
 	}
 	ddk_record_free(&r);
+	ddk_dataset_finish(d);
+}
+
+/* The same records written to f as a binary stream. */
+static void synth_file(FILE *f, size_t n, uint64_t seed)
+{
+	ddk_record r;
+	ddk_rng g;
+
+	ddk_record_init(&r);
+	ddk_rng_seed(&g, seed);
+	for (size_t i = 0; i < n; i++) {
+		synth_record(&r, i, &g);
+		ck_assert_int_eq(ddk_write_record(f, &r, 0, NULL), DDK_OK);
+	}
+	ddk_record_free(&r);
+	ck_assert_int_eq(fflush(f), 0);
+}
+
+/* Load the stream at path into d as ddk-train does: records in place
+ * when d->in_place and the reader can place them. */
+static void load_file(ddk_dataset *d, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ddk_reader *rd = ddk_reader_new(f, path);
+	ddk_record r;
+	ddk_status st;
+	ddk_err err;
+	uint64_t off;
+
+	ck_assert_ptr_nonnull(f);
+	ddk_record_init(&r);
+	ck_assert_int_eq(ddk_dataset_open(d, fileno(f), path, &err), DDK_OK);
+	while ((st = ddk_reader_next(rd, &r, &err)) == DDK_OK) {
+		ck_assert(ddk_reader_place(rd, &off));
+		ck_assert_int_eq(ddk_dataset_add_at(d, &r, off, path,
+		                                    ddk_reader_count(rd), &err),
+		                 DDK_OK);
+	}
+	ck_assert_int_eq(st, DDK_END);
+	ddk_record_free(&r);
+	ddk_reader_free(&rd);
+	fclose(f);      /* the set reads its own descriptor */
 	ddk_dataset_finish(d);
 }
 
@@ -782,11 +831,14 @@ START_TEST(test_train_learns_and_repeats)
 
 	ddk_net *a = train_net(&d, &o, &s1), *b = train_net(&d, &o, &s2);
 
+	double acc;
+
 	ck_assert_int_eq(ddk_train(a, &d, NULL, &o, &s1, &err), DDK_OK);
 	ck_assert_int_eq(ddk_train(b, &d, NULL, &o, &s2, &err), DDK_OK);
+	ck_assert_int_eq(ddk_evaluate(a, &d, &acc, &err), DDK_OK);
 	printf("synthetic: loss %.4f -> %.4f, accuracy %.3f\n",
-	       s1.history[0].loss, s1.history[7].loss, ddk_evaluate(a, &d));
-	ck_assert(ddk_evaluate(a, &d) > 0.95);
+	       s1.history[0].loss, s1.history[7].loss, acc);
+	ck_assert(acc > 0.95);
 	ck_assert(s1.history[7].loss < s1.history[0].loss);
 
 	/* same seed: the same bits */
@@ -886,6 +938,100 @@ START_TEST(test_checkpoint_resume)
 }
 END_TEST
 
+/* A set read in place trains, splits and evaluates to the same bits as
+ * the set held in memory; mixing in a record held in memory brings the
+ * rest into memory; a file that changes under a run stops it. */
+START_TEST(test_dataset_in_place)
+{
+	char path[] = "/tmp/check_nn_place.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "wb");
+	ddk_dataset mem, pl, vm, vp;
+	ddk_train_opts o;
+	ddk_train_state s1, s2;
+	ddk_record r;
+	ddk_err err;
+	double am, ap;
+
+	ck_assert_ptr_nonnull(f);
+	synth_file(f, 150, 21);
+	fclose(f);
+	ddk_dataset_init(&mem);
+	ddk_dataset_init(&pl);
+	ddk_dataset_init(&vm);
+	ddk_dataset_init(&vp);
+	mem.keep_keys = pl.keep_keys = 1;
+	pl.in_place = 1;
+	synth(&mem, 150, 21);
+	load_file(&pl, path);
+	ck_assert(pl.placed && !pl.x && pl.n == 150 && pl.n_files == 1);
+	ck_assert_int_eq(ddk_dataset_split(&mem, 0.2, 5, &vm, &err), DDK_OK);
+	ck_assert_int_eq(ddk_dataset_split(&pl, 0.2, 5, &vp, &err), DDK_OK);
+	ck_assert(vp.placed && vp.n == vm.n && pl.n == mem.n && vm.n > 10);
+	ck_assert(vp.files[0].fd != pl.files[0].fd);
+
+	ddk_train_opts_default(&o);
+	o.epochs = 4;
+	o.batch = 8;
+	ddk_net *a = train_net(&mem, &o, &s1), *b = train_net(&pl, &o, &s2);
+
+	ck_assert_int_eq(ddk_train(a, &mem, &vm, &o, &s1, &err), DDK_OK);
+	ck_assert_int_eq(ddk_train(b, &pl, &vp, &o, &s2, &err), DDK_OK);
+
+	size_t n = ddk_net_state_size(a);
+	float *sa = malloc(n * 4), *sb = malloc(n * 4), buf[16];
+
+	ddk_net_state_get(a, sa);
+	ddk_net_state_get(b, sb);
+	ck_assert(memcmp(sa, sb, n * 4) == 0);
+	ck_assert_int_eq(ddk_evaluate(a, &vm, &am, &err), DDK_OK);
+	ck_assert_int_eq(ddk_evaluate(b, &vp, &ap, &err), DDK_OK);
+	ck_assert(am == ap && am > 0.9);
+	for (size_t i = 0; i < pl.n; i++)
+		ck_assert(memcmp(ddk_dataset_values(&pl, i, buf, &err),
+		                 mem.x + i * 16, sizeof buf) == 0);
+
+	/* one record held in memory: the others follow it there */
+	ddk_record_init(&r);
+	ck_assert_int_eq(ddk_record_set(&r, "extra", "a", 2, 8, &err),
+	                 DDK_OK);
+	memset(r.v, 0, 16 * sizeof *r.v);
+	ck_assert_int_eq(ddk_dataset_add(&vp, &r, "extra", 1, &err), DDK_OK);
+	ck_assert(!vp.placed && vp.x && vp.n_files == 0 && vp.n == vm.n + 1);
+	ck_assert(memcmp(vp.x, vm.x, vm.n * sizeof buf) == 0);
+	ddk_record_free(&r);
+
+	/* the file grows: the check and the next epoch refuse it */
+	ck_assert_int_eq(ddk_dataset_check(&pl, &err), DDK_OK);
+	f = fopen(path, "ab");
+	fputc(0, f);
+	fclose(f);
+	ck_assert_int_eq(ddk_dataset_check(&pl, &err), DDK_EIO);
+	ck_assert(strstr(err.msg, "changed while training") != NULL);
+	ddk_net_free(&b);
+	ddk_train_state_free(&s2);
+	b = train_net(&pl, &o, &s2);
+	ck_assert_int_eq(ddk_train(b, &pl, NULL, &o, &s2, &err), DDK_EIO);
+	ck_assert_int_eq(s2.epoch, 0);
+
+	/* cut short under the set: reading names the file and the byte */
+	ck_assert_int_eq(truncate(path, 100), 0);
+	ck_assert_ptr_null(ddk_dataset_values(&pl, pl.n - 1, buf, &err));
+	ck_assert(strstr(err.msg, path) && strstr(err.msg, "values at byte"));
+	unlink(path);
+	free(sa);
+	free(sb);
+	ddk_net_free(&a);
+	ddk_net_free(&b);
+	ddk_train_state_free(&s1);
+	ddk_train_state_free(&s2);
+	ddk_dataset_free(&mem);
+	ddk_dataset_free(&pl);
+	ddk_dataset_free(&vm);
+	ddk_dataset_free(&vp);
+}
+END_TEST
+
 START_TEST(test_dataset_errors)
 {
 	ddk_dataset d;
@@ -966,6 +1112,7 @@ static Suite *nn_suite(void)
 	tcase_add_test(t, test_train_learns_and_repeats);
 	tcase_add_test(t, test_checkpoint_resume);
 	tcase_add_test(t, test_dataset_errors);
+	tcase_add_test(t, test_dataset_in_place);
 	tcase_add_test(t, test_atomic_write);
 	suite_add_tcase(s, t);
 	return s;

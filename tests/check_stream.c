@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "check_util.h"
 #include "ddk.h"
 
@@ -294,6 +295,94 @@ START_TEST(records_across_the_buffer)
 }
 END_TEST
 
+/* Each binary record's place in a regular file reads back its values:
+ * records that straddle refills of the reader's buffer, one larger than
+ * the buffer (read past it), and a reader that starts mid-file.  Text,
+ * and a stream that is not a regular file, have no place. */
+START_TEST(values_in_place)
+{
+	char path[] = "/tmp/check_stream_place.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w+b");
+	ddk_record r, w;
+	ddk_reader *rd;
+	ddk_err err;
+	uint64_t off;
+	float *buf = malloc(300000 * sizeof *buf);
+	long second = 0;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ddk_record_init(&r);
+	ddk_record_init(&w);
+	for (uint32_t i = 0; i < 400; i++) {
+		char key[64];
+
+		if (i == 7)
+			second = ftell(f);
+		snprintf(key, sizeof key, "p%u%.*s", i, (int)(i % 11),
+		         "zzzzzzzzzzz");
+		fill(&w, key, "x", 1 + i % 3, i == 150 ? 100000 : 1 + i % 301,
+		     i + 7);
+		ck_assert_int_eq(ddk_write_record(f, &w, 0, NULL), 0);
+	}
+	fflush(f);
+	for (int pass = 0; pass < 2; pass++) {
+		ck_assert_int_eq(fseek(f, pass ? second : 0, SEEK_SET), 0);
+		rd = ddk_reader_new(f, path);
+		n = 0;
+		while (ddk_reader_next(rd, &r, &err) == DDK_OK) {
+			size_t k = (size_t)r.rows * r.cols;
+
+			ck_assert(ddk_reader_place(rd, &off));
+			ck_assert_int_eq(ddk_read_values(fd, off, buf, k,
+			                                 &err), DDK_OK);
+			ck_assert_mem_eq(buf, r.v, k * sizeof *buf);
+			n++;
+		}
+		ck_assert_int_eq(n, pass ? 393 : 400);
+		ddk_reader_free(&rd);
+	}
+
+	/* past the end */
+	ck_assert_int_eq(ddk_read_values(fd, off, buf, r.rows * r.cols + 1,
+	                                 &err), DDK_EFORMAT);
+
+	/* text in a regular file */
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	rewind(f);
+	ck_assert_int_eq(ddk_write_record(f, &w, 1, NULL), 0);
+	fflush(f);
+	rewind(f);
+	rd = ddk_reader_new(f, path);
+	ck_assert_int_eq(ddk_reader_next(rd, &r, &err), DDK_OK);
+	ck_assert(!ddk_reader_place(rd, &off));
+	ddk_reader_free(&rd);
+	fclose(f);
+	unlink(path);
+
+	/* binary, not a file */
+	{
+		char *mbuf = NULL;
+		size_t len;
+		FILE *m = mem(&mbuf, &len), *in;
+
+		ck_assert_int_eq(ddk_write_record(m, &w, 0, NULL), 0);
+		fclose(m);
+		in = fmemopen(mbuf, len, "rb");
+		rd = ddk_reader_new(in, "mem");
+		ck_assert_int_eq(ddk_reader_next(rd, &r, &err), DDK_OK);
+		ck_assert(!ddk_reader_place(rd, &off));
+		ddk_reader_free(&rd);
+		fclose(in);
+		free(mbuf);
+	}
+	ddk_record_free(&r);
+	ddk_record_free(&w);
+	free(buf);
+}
+END_TEST
+
 /* The reader refuses in a binary key or label what ddk_check_names
  * refuses, by looking at the bytes where they lie. */
 START_TEST(binary_names_are_checked)
@@ -357,6 +446,7 @@ static Suite *stream_suite(void)
 	tcase_add_test(tc, corrupt_text_lines);
 	tcase_add_test(tc, names_are_checked);
 	tcase_add_test(tc, records_across_the_buffer);
+	tcase_add_test(tc, values_in_place);
 	tcase_add_test(tc, binary_names_are_checked);
 	tcase_add_test(tc, every_byte_in_names);
 	suite_add_tcase(s, tc);

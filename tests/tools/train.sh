@@ -76,7 +76,7 @@ grep -q '"options": "--epochs 20 --lr 0.05 --hidden 8"' "$W/m.json" ||
 line='^ddk-train: epoch [0-9]/3 loss [0-9.]* train [0-9.]* val [0-9.]* [0-9.]* s$'
 [ "$(grep -c "$line" "$W/err")" -eq 3 ] ||
 	fail "epoch lines: $(cat "$W/err")"
-grep -q '^ddk-train: 120 examples of 2x12, 3 classes, 30 for validation$' \
+grep -q '^ddk-train: 120 examples of 2x12, 3 classes, 30 for validation, in memory$' \
 	"$W/err" || fail "configuration line: $(head -1 "$W/err")"
 
 # -- the shape options change the layers ----------------------------------
@@ -296,6 +296,28 @@ if [ -f "$F/t10k-images-idx3-ubyte.gz" ]; then
 	"$IN" -q -m "$W/fb.json" "$W/f.tsv" >"$W/pt" 2>/dev/null
 	[ "$(wc -l <"$W/pb")" -eq 501 ] && cmp -s "$W/pb" "$W/pt" ||
 		fail "binary and text streams classify differently"
+
+	# A binary file is read in place, a pipe held in memory, and so is
+	# everything once one input cannot be read in place: one model.
+	set -- --epochs 2 --hidden 4 --feature-norm --val-split 0.2
+	"$TR" -m "$W/fp.json" "$@" "$W/f.ddk" 2>"$W/err" ||
+		fail "in place: exit $?"
+	grep -q '^ddk-train: 400 examples of 28x28, 10 classes, 100 for validation, read in place$' \
+		"$W/err" || fail "in place: $(head -1 "$W/err")"
+	cat "$W/f.ddk" | "$TR" -m "$W/fq.json" "$@" - 2>"$W/err" ||
+		fail "pipe: exit $?"
+	grep -q ', in memory$' "$W/err" || fail "pipe: $(head -1 "$W/err")"
+	"$TR" -q -m "$W/fm.json" "$@" --in-memory "$W/f.ddk" ||
+		fail "--in-memory: exit $?"
+	cmp -s "$W/fp.json" "$W/fq.json" && cmp -s "$W/fp.json" "$W/fm.json" ||
+		fail "in place, from a pipe and --in-memory: other models"
+	"$TR" -m "$W/fx.json" "$@" "$W/f.ddk" "$W/f.tsv" 2>"$W/err" ||
+		fail "binary then text: exit $?"
+	grep -q ', in memory$' "$W/err" || fail "mixed: $(head -1 "$W/err")"
+	cat "$W/f.ddk" "$W/f.ddk" | "$TR" -q -m "$W/fy.json" "$@" - ||
+		fail "twice from a pipe: exit $?"
+	cmp -s "$W/fx.json" "$W/fy.json" ||
+		fail "binary then text files: not the model of the same records"
 fi
 
 # -- SIGKILL, then --resume: the same file as an uninterrupted run ---------
