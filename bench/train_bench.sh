@@ -11,7 +11,7 @@
 # float32).  OUTDIR/summary.md gets the table of means.
 #
 # PARTS=memory measures ddk-train's peak RSS on the speech set repeated
-# 1, 2, 4 and 10 times: OUTDIR/memory.tsv.
+# 1, 2, 4 and 10 times, in memory and --in-place: OUTDIR/memory.tsv.
 #
 # PARTS=speed times one epoch of each implementation alternately (REPS
 # times) for the four networks with the DDK layer (NODDK=1: also three
@@ -23,6 +23,9 @@
 # the PyTorch twin with the recurrence's additions reassociated
 # (train_torch.py --reassociate), PyTorch against itself rounded
 # differently.
+#
+# DDK_FLAGS adds options to ddk-train's speed runs only (e.g.
+# --in-place).
 #
 # Environment: PARTS ("fm sp"), SEEDS ("1 2 3"), FM_EPOCHS (5),
 # SP_EPOCHS (50), IMPLS ("c torch"), DRAWS (torch), VARIANTS (all four), NETS (the speed part's networks by
@@ -136,12 +139,12 @@ now() { date +%s.%N; }
 c_epoch_s() {   # DATA HIDDEN E [FLAGS]
 	t0=$(now)
 	# shellcheck disable=SC2086
-	"$bin/ddk-train" -q --epochs 1 --hidden "$2" ${4:-} \
+	"$bin/ddk-train" -q --epochs 1 --hidden "$2" ${4:-} ${DDK_FLAGS:-} \
 		-m "$out/speed.json" "$out/$1-train.ddk"
 	t1=$(now)
 	# shellcheck disable=SC2086
 	"$bin/ddk-train" -q --epochs $(($3 + 1)) --hidden "$2" ${4:-} \
-		-m "$out/speed.json" "$out/$1-train.ddk"
+		${DDK_FLAGS:-} -m "$out/speed.json" "$out/$1-train.ddk"
 	t2=$(now)
 	echo "$t0 $t1 $t2 $3" | awk '{ printf "%.4f", ($3 - $2 - ($2 - $1)) / $4 }'
 }
@@ -161,29 +164,37 @@ speed() {       # NAME DATA HIDDEN C_EPOCHS TORCH_EPOCHS [FLAGS]
 
 # 5. Memory against the size of the data: the speech training set
 # repeated 1, 2, 4 and 10 times, peak RSS of a 2-epoch 800-16-20 run of
-# ddk-train and of a 1-epoch run of the PyTorch twin.
+# ddk-train (data in memory, the default), of the same run with
+# --in-place, and of a 1-epoch run of the PyTorch twin.
 memory() {
-	printf 'copies\tdata_kb\tpeak_kb\ttorch_peak_kb\n' >"$out/memory.tsv"
+	printf 'copies\tdata_kb\tpeak_kb\tin_place_peak_kb\ttorch_peak_kb\n' \
+		>"$out/memory.tsv"
 	for k in 1 2 4 10; do
 		: >"$out/mem.ddk"
 		for i in $(seq "$k"); do
 			cat "$out/sp-train.ddk" >>"$out/mem.ddk"
 		done
-		/usr/bin/time -f 'peak_kb %M' "$bin/ddk-train" --epochs 2 \
-			--hidden 16 -m "$out/mem.json" "$out/mem.ddk" \
-			2>"$out/mem.log"
+		for m in memory place; do
+			flag=
+			[ $m = memory ] || flag=--in-place
+			/usr/bin/time -f 'peak_kb %M' "$bin/ddk-train" $flag \
+				--epochs 2 --hidden 16 -m "$out/mem.json" \
+				"$out/mem.ddk" 2>"$out/mem.$m"
+		done
 		/usr/bin/time -f 'peak_kb %M' "$PY" "$here/bench/train_torch.py" \
 			--epochs 1 --hidden 16 "$out/mem.ddk" "$out/sp-test.ddk" \
 			2>&1 >/dev/null | awk '/^peak_kb/ { print $2 }' \
 			>"$out/mem.torch"
 		awk -v k="$k" -v tp="$(cat "$out/mem.torch")" '
 			/ examples of / { split($5, d, "x"); ex = $2 }
-			/^peak_kb/ { pk = $2 }
-			END { printf "%s\t%d\t%s\t%s\n", k,
-			      ex * d[1] * d[2] * 4 / 1024, pk, tp }
-		' "$out/mem.log" >>"$out/memory.tsv"
+			/^peak_kb/ { pk[FILENAME] = $2 }
+			END { printf "%s\t%d\t%s\t%s\t%s\n", k,
+			      ex * d[1] * d[2] * 4 / 1024, pk[ARGV[1]],
+			      pk[ARGV[2]], tp }
+		' "$out/mem.memory" "$out/mem.place" >>"$out/memory.tsv"
 	done
-	rm -f "$out/mem.ddk" "$out/mem.json" "$out/mem.torch"
+	rm -f "$out/mem.ddk" "$out/mem.json" "$out/mem.torch" \
+		"$out/mem.place" "$out/mem.memory"
 }
 
 REPS=${REPS:-3}

@@ -39,8 +39,8 @@ static const char usage[] =
 "      --seed N           initialisation and shuffling (default 1)\n"
 "      --val FILE         validation maps: keep the best epoch's model\n"
 "      --val-split F      hold out a fraction F of the records, by key\n"
-"      --in-memory        hold the maps in memory (default: binary maps\n"
-"                         in regular files are read from there each epoch)\n"
+"      --in-place         read binary maps in regular files from there\n"
+"                         each epoch instead of holding them in memory\n"
 "      --checkpoint FILE  (default MODEL.ckpt; removed on success)\n"
 "      --resume           continue from the checkpoint if there is one\n"
 "      --summary          print parameters and operations (TSV)\n"
@@ -54,7 +54,7 @@ static struct {
 	ddk_train_opts train;
 	const char *model, *val, *init, *ckpt, *recipe, *hardware;
 	double alpha0, beta0, val_split;
-	int freeze, resume, summary, lr_set, in_memory;
+	int freeze, resume, summary, lr_set, in_place;
 	const char *shape_opt;  /* an option that sets the network's shape */
 } opt;
 
@@ -87,7 +87,7 @@ static void parse_steps(const char *s)
 static void record_option(const char *name, const char *arg)
 {
 	static const char *const skip[] = { "model", "checkpoint", "resume",
-	                                    "quiet", "summary", "in-memory",
+	                                    "quiet", "summary", "in-place",
 	                                    NULL };
 	size_t n = recorded ? strlen(recorded) : 0;
 	char *p;
@@ -163,7 +163,7 @@ static void option(int c, const char *name)
 	case 'C': opt.ckpt = optarg; break;
 	case 'r': opt.resume = 1; break;
 	case 'Y': opt.summary = 1; break;
-	case 'g': opt.in_memory = 1; break;
+	case 'g': opt.in_place = 1; break;
 	case 'T': opt.recipe = optarg; break;
 	case 'X': opt.hardware = optarg; break;
 	case 'q': tool_quiet = 1; break;
@@ -191,7 +191,7 @@ static int parse(int argc, char **argv)
 		{ "val", 1, 0, 'V' }, { "val-split", 1, 0, 'P' },
 		{ "checkpoint", 1, 0, 'C' }, { "resume", 0, 0, 'r' },
 		{ "summary", 0, 0, 'Y' }, { "recipe", 1, 0, 'T' },
-		{ "in-memory", 0, 0, 'g' },
+		{ "in-place", 0, 0, 'g' },
 		{ "hardware", 1, 0, 'X' }, { "quiet", 0, 0, 'q' },
 		{ "help", 0, 0, 'h' }, { "version", 0, 0, 'v' },
 		{ 0, 0, 0, 0 }
@@ -277,8 +277,9 @@ static void check_options(void)
 		                 opt.ckpt);
 }
 
-/* Records of a binary stream in a regular file stay there (the set
- * keeps their places); anything else is copied into memory. */
+/* With --in-place, records of a binary stream in a regular file stay
+ * there (the set keeps their places); anything else is copied into
+ * memory. */
 static void load(ddk_dataset *d, int argc, char **argv)
 {
 	tool_records it;
@@ -289,7 +290,7 @@ static void load(ddk_dataset *d, int argc, char **argv)
 
 	ddk_record_init(&rec);
 	tool_records_begin(&it, argc, argv);
-	d->in_place = !opt.in_memory;
+	d->in_place = opt.in_place;
 	while (tool_records_next(&it, &rec)) {
 		ddk_status st;
 

@@ -78,10 +78,11 @@ ddk_status ddk_dataset_set_classes(ddk_dataset *d, char *const *names,
 	return DDK_OK;
 }
 
-/* Room for cap records: their values, or their places in files. */
-static ddk_status resize(ddk_dataset *d, size_t cap, size_t n_in,
-                         ddk_err *err)
+/* Room for more records: their values, or their places in files. */
+static ddk_status grow(ddk_dataset *d, size_t n_in, ddk_err *err)
 {
+	size_t cap = d->cap < 64 ? 64 : d->cap + d->cap / 2;
+
 	if (d->placed) {
 		uint64_t *at = realloc(d->at, cap * sizeof *at);
 
@@ -115,11 +116,6 @@ static ddk_status resize(ddk_dataset *d, size_t cap, size_t n_in,
 	}
 	d->cap = cap;
 	return DDK_OK;
-}
-
-static ddk_status grow(ddk_dataset *d, size_t n_in, ddk_err *err)
-{
-	return resize(d, d->cap < 64 ? 64 : d->cap + d->cap / 2, n_in, err);
 }
 
 /* The class index of label, adding it unless the classes are fixed. */

@@ -297,22 +297,23 @@ if [ -f "$F/t10k-images-idx3-ubyte.gz" ]; then
 	[ "$(wc -l <"$W/pb")" -eq 501 ] && cmp -s "$W/pb" "$W/pt" ||
 		fail "binary and text streams classify differently"
 
-	# A binary file is read in place, a pipe held in memory, and so is
-	# everything once one input cannot be read in place: one model.
+	# --in-place reads a binary file in place, holds a pipe in memory,
+	# and everything once one input cannot be read in place: one model.
 	set -- --epochs 2 --hidden 4 --feature-norm --val-split 0.2
-	"$TR" -m "$W/fp.json" "$@" "$W/f.ddk" 2>"$W/err" ||
+	"$TR" -m "$W/fp.json" "$@" --in-place "$W/f.ddk" 2>"$W/err" ||
 		fail "in place: exit $?"
 	grep -q '^ddk-train: 400 examples of 28x28, 10 classes, 100 for validation, read in place$' \
 		"$W/err" || fail "in place: $(head -1 "$W/err")"
-	cat "$W/f.ddk" | "$TR" -m "$W/fq.json" "$@" - 2>"$W/err" ||
-		fail "pipe: exit $?"
+	cat "$W/f.ddk" | "$TR" -m "$W/fq.json" "$@" --in-place - \
+		2>"$W/err" || fail "pipe: exit $?"
 	grep -q ', in memory$' "$W/err" || fail "pipe: $(head -1 "$W/err")"
-	"$TR" -q -m "$W/fm.json" "$@" --in-memory "$W/f.ddk" ||
-		fail "--in-memory: exit $?"
+	"$TR" -m "$W/fm.json" "$@" "$W/f.ddk" 2>"$W/err" ||
+		fail "in memory: exit $?"
+	grep -q ', in memory$' "$W/err" || fail "default: $(head -1 "$W/err")"
 	cmp -s "$W/fp.json" "$W/fq.json" && cmp -s "$W/fp.json" "$W/fm.json" ||
-		fail "in place, from a pipe and --in-memory: other models"
-	"$TR" -m "$W/fx.json" "$@" "$W/f.ddk" "$W/f.tsv" 2>"$W/err" ||
-		fail "binary then text: exit $?"
+		fail "in place, from a pipe and in memory: other models"
+	"$TR" -m "$W/fx.json" "$@" --in-place "$W/f.ddk" "$W/f.tsv" \
+		2>"$W/err" || fail "binary then text: exit $?"
 	grep -q ', in memory$' "$W/err" || fail "mixed: $(head -1 "$W/err")"
 	cat "$W/f.ddk" "$W/f.ddk" | "$TR" -q -m "$W/fy.json" "$@" - ||
 		fail "twice from a pipe: exit $?"
