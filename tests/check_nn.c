@@ -730,7 +730,9 @@ static void synth_record(ddk_record *r, size_t i, ddk_rng *g)
 		r->v[k] = (float)(0.4 * ddk_rng_uniform(g) + 0.4 * cls);
 }
 
-static void synth(ddk_dataset *d, size_t n, uint64_t seed)
+/* n records of the seed into d, or written to f as a binary stream
+ * when d is NULL. */
+static void synth_into(ddk_dataset *d, FILE *f, size_t n, uint64_t seed)
 {
 	ddk_record r;
 	ddk_err err;
@@ -740,27 +742,19 @@ static void synth(ddk_dataset *d, size_t n, uint64_t seed)
 	ddk_rng_seed(&g, seed);
 	for (size_t i = 0; i < n; i++) {
 		synth_record(&r, i, &g);
-		ck_assert_int_eq(ddk_dataset_add(d, &r, "synth", i + 1, &err),
-		                 DDK_OK);
+		ck_assert_int_eq(d ? ddk_dataset_add(d, &r, "synth", i + 1, &err)
+		                   : ddk_write_record(f, &r, 0, &err), DDK_OK);
 	}
 	ddk_record_free(&r);
-	ddk_dataset_finish(d);
+	if (d)
+		ddk_dataset_finish(d);
+	else
+		ck_assert_int_eq(fflush(f), 0);
 }
 
-/* The same records written to f as a binary stream. */
-static void synth_file(FILE *f, size_t n, uint64_t seed)
+static void synth(ddk_dataset *d, size_t n, uint64_t seed)
 {
-	ddk_record r;
-	ddk_rng g;
-
-	ddk_record_init(&r);
-	ddk_rng_seed(&g, seed);
-	for (size_t i = 0; i < n; i++) {
-		synth_record(&r, i, &g);
-		ck_assert_int_eq(ddk_write_record(f, &r, 0, NULL), DDK_OK);
-	}
-	ddk_record_free(&r);
-	ck_assert_int_eq(fflush(f), 0);
+	synth_into(d, NULL, n, seed);
 }
 
 /* Load the stream at path into d as ddk-train does: records in place
@@ -954,7 +948,7 @@ START_TEST(test_dataset_in_place)
 	double am, ap;
 
 	ck_assert_ptr_nonnull(f);
-	synth_file(f, 150, 21);
+	synth_into(NULL, f, 150, 21);
 	fclose(f);
 	ddk_dataset_init(&mem);
 	ddk_dataset_init(&pl);
