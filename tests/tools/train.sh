@@ -43,7 +43,7 @@ train() { "$TR" -q "$@" "$W/train.tsv"; }
 grep -q '^usage: ddk-train' "$W/help" || fail "--help: no usage on stdout"
 for o in hidden activation batchnorm epochs batch lr optimizer momentum \
 	weight-decay lr-steps seed val val-split freeze-ddk init-model no-ddk \
-	feature-norm summary resume checkpoint; do
+	feature-norm summary resume checkpoint in-place; do
 	grep -q -- "--$o" "$W/help" || fail "--help does not name --$o"
 done
 expect_status 2 "$TR" --bogus -m "$W/x.json" "$W/train.tsv"
