@@ -319,6 +319,18 @@ if [ -f "$F/t10k-images-idx3-ubyte.gz" ]; then
 		fail "twice from a pipe: exit $?"
 	cmp -s "$W/fx.json" "$W/fy.json" ||
 		fail "binary then text files: not the model of the same records"
+	# More files than descriptors: the set moves to memory, same model.
+	set -- --epochs 1 --hidden 4
+	files=$(for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		printf '%s ' "$W/f.ddk"; done)
+	# shellcheck disable=SC2086
+	(ulimit -n 12 && exec "$TR" -m "$W/fz.json" "$@" --in-place $files) \
+		2>"$W/err" || fail "past the descriptor limit: exit $?"
+	grep -q ', in memory$' "$W/err" || fail "EMFILE: $(head -1 "$W/err")"
+	# shellcheck disable=SC2086
+	cat $files | "$TR" -q -m "$W/fw.json" "$@" - || fail "16 copies: exit $?"
+	cmp -s "$W/fz.json" "$W/fw.json" ||
+		fail "past the descriptor limit: another model"
 fi
 
 # -- SIGKILL, then --resume: the same file as an uninterrupted run ---------
