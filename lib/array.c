@@ -86,7 +86,8 @@ void ddk_array_free(ddk_array **a)
 static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
                             ddk_err *err)
 {
-	uint64_t rows = 1;
+	uint64_t rows = 1, values = 1;
+	double claimed = 1;
 
 	if (nd < 2 || nd > 4)
 		return ddk_fail(err, DDK_EFORMAT, "%s: an array of %d "
@@ -95,12 +96,20 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 		if (dims[i] == 0)
 			return ddk_fail(err, DDK_EFORMAT, "%s: dimension %d is "
 			                "zero", a->path, i);
-	for (int i = 1; i < nd - 1; i++)
-		rows *= dims[i];
-	if (rows * dims[nd - 1] > DDK_VALUES_MAX)
-		return ddk_fail(err, DDK_ERANGE, "%s: examples of %llu values "
-		                "exceed the limit", a->path,
-		                (unsigned long long)(rows * dims[nd - 1]));
+
+	/* The product is checked factor by factor: it must not wrap. */
+	for (int i = 1; i < nd; i++) {
+		claimed *= (double)dims[i];
+		if (values <= DDK_VALUES_MAX / dims[i])
+			values *= dims[i];
+		else
+			values = (uint64_t)DDK_VALUES_MAX + 1;
+		if (i < nd - 1)
+			rows = values;
+	}
+	if (values > DDK_VALUES_MAX)
+		return ddk_fail(err, DDK_ERANGE, "%s: examples of %.0f values "
+		                "exceed the limit", a->path, claimed);
 	a->count = (size_t)dims[0];
 	a->rows = (size_t)rows;
 	a->cols = (size_t)dims[nd - 1];

@@ -25,6 +25,9 @@ img = struct.pack(">IIII", 0x803, 3, 4, 4)
 save("bad-magic.idx", b"\x01\x02" + img[2:] + bytes(48))
 save("five-dims.idx", struct.pack(">I", 0x805) + struct.pack(">5I", 1, 1, 1, 1, 1))
 save("zero-dim.idx", struct.pack(">IIII", 0x803, 3, 0, 4))
+# Dimensions whose product wraps to zero in 64 bits (found by make fuzz).
+save("huge-dims.idx", struct.pack(">I", 0x804) +
+     struct.pack(">4I", 3, 1 << 25, 1 << 28, 1 << 24) + bytes(19))
 save("truncated.idx", img + bytes(40))
 save("good3.idx", img + bytes(range(48)))
 with gzip.open("truncated.idx.gz", "wb") as f:
@@ -38,6 +41,8 @@ save("bad-magic.npy", b"\x93NUMPX" + npy_bytes(good)[6:] + bytes(64))
 save("fortran.npy", npy_bytes(good.replace("False", "True"), bytes(64)))
 save("int16.npy", npy_bytes(good.replace("<f4", "<i2"), bytes(32)))
 save("truncated.npy", npy_bytes(good, bytes(40)))
+save("huge-shape.npy", npy_bytes(good.replace("(2, 8)",
+     "(2, 4294967296, 4294967296)"), bytes(40)))
 save("bad-shape.npy", npy_bytes(good.replace("(2, 8)", "(2, x)"), bytes(64)))
 save("one-dim.npy", npy_bytes(good.replace("(2, 8)", "(8,)"), bytes(32)))
 np.save("good2.npy", np.zeros((2, 8), dtype=np.float32))
