@@ -19,8 +19,11 @@
 #define CHUNK 32            /* steps transposed at a time */
 
 /* x86_64 builds carry an AVX2 clone of each hot loop, picked at load
- * time; elsewhere the plain C is compiled for the baseline. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
+ * time; elsewhere the plain C is compiled for the baseline
+ * (DDK_NO_CLONES asks for that too: the fuzzing build's instrumentation
+ * does not link the clones). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && \
+    !defined(DDK_NO_CLONES)
 #define DDK_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DDK_CLONES

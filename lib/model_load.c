@@ -40,7 +40,8 @@ static ddk_status get_size(ld *L, const cJSON *o, const char *key,
 	return DDK_OK;
 }
 
-/* An array of exactly n finite numbers into v (v NULL: check only). */
+/* An array of exactly n numbers finite as float32 into v (v NULL: check
+ * only). */
 static ddk_status get_floats(ld *L, const cJSON *o, const char *key,
                              const char *where, size_t n, float *v)
 {
@@ -57,6 +58,9 @@ static ddk_status get_floats(ld *L, const cJSON *o, const char *key,
 		if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
 			return BAD(L, "%s: %s.%s[%zu]: not a number",
 			           L->name, where, key, i);
+		if (!isfinite((float)it->valuedouble))
+			return BAD(L, "%s: %s.%s[%zu]: %g is beyond float32",
+			           L->name, where, key, i, it->valuedouble);
 		if (v)
 			v[i] = (float)it->valuedouble;
 		i++;

@@ -27,6 +27,8 @@
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__)
 #include <immintrin.h>
 #define DENSE_SIMD 1
+#endif
+#if defined(DENSE_SIMD) && !defined(DDK_NO_CLONES)
 #define HOT __attribute__((target_clones("avx2", "default")))
 #else
 #define HOT
