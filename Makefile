@@ -138,7 +138,7 @@ clean:
 # instrumented build does not link.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_SRC = lib/base.c lib/rng.c lib/stream.c lib/pool.c lib/array.c
+FUZZ_SRC = lib/base.c lib/rng.c lib/stream.c lib/pool.c lib/array.c lib/pairs.c
 fuzz:
 	@mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-array \
 		build-fuzz/corpus-model

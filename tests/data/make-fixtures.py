@@ -49,3 +49,8 @@ np.save("good2.npy", np.zeros((2, 8), dtype=np.float32))
 with open("labels3.txt", "w") as f:
     f.write("a\nb\nc\n")
 save("not-a-stream.ddk", b"DDKS" + struct.pack("<5I", 9, 1, 0, 1, 1) + b"k" + bytes(4))
+
+# A good table of fitted pairs, as a seed for make fuzz.
+with open("pairs.tsv", "w") as f:
+    f.write("# fitted pairs\nkey\talpha\tbeta\tR\n"
+            "2V-100ns\t0.0123\t0.456\t0.01\n3V-100ns\t0.0119\t0.612\t0.02\n")

@@ -1,7 +1,10 @@
 /*
- * fuzz_array.c - libFuzzer harness for the IDX, .npy and label readers:
- * the bytes go to a file, which each reader opens and reads to the end.
+ * fuzz_array.c - libFuzzer harness for the IDX, .npy and label readers
+ * and the table of fitted pairs: the bytes go to a file, which each
+ * reader opens and reads to the end.  Every row of a pair table that
+ * loads must be found again by its key, with finite numbers.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,32 @@ static void read_array(ddk_status (*open)(ddk_array **, const char *,
 	ddk_array_free(&a);
 }
 
+static void read_pairs(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ddk_pair_table *t = NULL;
+	ddk_err err;
+
+	if (!f)
+		return;
+	if (ddk_pair_table_load(f, path, &t, &err) == DDK_OK) {
+		size_t n = ddk_pair_table_size(t);
+
+		for (size_t i = 0; i < n; i++) {
+			const char *key;
+			double a, b, a2, b2;
+
+			ddk_pair_table_row(t, i, &key, &a, &b);
+			if (!isfinite(a) || !isfinite(b) ||
+			    ddk_pair_table_find(t, key, &a2, &b2) ||
+			    a2 != a || b2 != b)
+				abort();
+		}
+	}
+	ddk_pair_table_free(&t);
+	fclose(f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char path[] = "/tmp/ddk-fuzz-XXXXXX", label[64];
@@ -49,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			;
 		ddk_labels_free(&l);
 	}
+	read_pairs(path);
 	unlink(path);
 	return 0;
 }
