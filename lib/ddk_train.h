@@ -1,6 +1,6 @@
 /*
- * ddk_train.h - training a DDK network: the data set in memory, the
- * epoch loop, evaluation and checkpoints.
+ * ddk_train.h - training a DDK network: the data set (in memory or read
+ * in place from its files), the epoch loop, evaluation and checkpoints.
  *
  * Problem.  Minimise the mean softmax cross-entropy of a ddk_net over a
  * labelled set of input maps by mini-batch SGD or Adam, for a number of
