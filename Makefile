@@ -133,26 +133,31 @@ clean:
 
 # Fuzz harnesses (clang's libFuzzer), built over the library's sources and
 # run for FUZZ_SECONDS each on the seed inputs in tests/data (streams and
-# arrays) and tests/fuzz/models (model files).  The model reader's
-# harness links the whole library, without the AVX2 clones, which the
-# instrumented build does not link.
+# arrays), tests/fuzz/models (model files) and tests/fuzz/streams
+# (labelled streams to train on).  The model and training harnesses link
+# the whole library, without the AVX2 clones, which the instrumented
+# build does not link.
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_SRC = lib/base.c lib/rng.c lib/stream.c lib/pool.c lib/array.c lib/pairs.c
 fuzz:
 	@mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-array \
-		build-fuzz/corpus-model
+		build-fuzz/corpus-model build-fuzz/corpus-train
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_stream \
 		tests/fuzz/fuzz_stream.c $(FUZZ_SRC) $(LIBS)
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_array \
 		tests/fuzz/fuzz_array.c $(FUZZ_SRC) $(LIBS)
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE -DDDK_NO_CLONES $(FUZZ_FLAGS) \
 		-o build-fuzz/fuzz_model tests/fuzz/fuzz_model.c $(LIB_SRC) $(LIBS)
+	clang $(DDK_CFLAGS) -D_GNU_SOURCE -DDDK_NO_CLONES $(FUZZ_FLAGS) \
+		-o build-fuzz/fuzz_train tests/fuzz/fuzz_train.c $(LIB_SRC) $(LIBS)
 	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-stream tests/data
 	build-fuzz/fuzz_array -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-array tests/data
 	build-fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=8192 build-fuzz/corpus-model tests/fuzz/models
+	build-fuzz/fuzz_train -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
+		-max_len=8192 build-fuzz/corpus-train tests/fuzz/streams
 
 .PHONY: fuzz

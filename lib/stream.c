@@ -81,6 +81,11 @@ static int grow(void *pp, size_t *cap, size_t n)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGH UINT64_C(0x8080808080808080)
 
+/* The control characters, as a set for strcspn. */
+#define CONTROL "\001\002\003\004\005\006\007\010\011\012\013\014" \
+                "\015\016\017\020\021\022\023\024\025\026\027\030" \
+                "\031\032\033\034\035\036\037\177"
+
 static int bad_byte(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -128,16 +133,23 @@ ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 		return ddk_fail(err, DDK_ERANGE,
 		                "label of %zu bytes (at most %u)", ln,
 		                DDK_LABEL_MAX);
+	/* a message shows the key only up to its first control character,
+	 * which could be a terminal's escape */
+	int shown = (int)strcspn(key, CONTROL);
+
+	shown = shown < 40 ? shown : 40;
 	if (key[0] == '#')
-		return ddk_fail(err, DDK_EINVAL, "key '%.40s' starts with '#', "
-		                "which marks a comment in the text form", key);
-	if (kc == SIZE_MAX)
-		return ddk_fail(err, DDK_EINVAL, "key '%.40s' holds a tab, "
-		                "line break or other control character", key);
-	if (lc == SIZE_MAX)
-		return ddk_fail(err, DDK_EINVAL, "label of key '%.40s' holds "
-		                "a tab, line break or other control character",
+		return ddk_fail(err, DDK_EINVAL, "key '%.*s' starts with '#', "
+		                "which marks a comment in the text form", shown,
 		                key);
+	if (kc == SIZE_MAX)
+		return ddk_fail(err, DDK_EINVAL, "key holds a tab, line break "
+		                "or other control character after '%.*s'",
+		                shown, key);
+	if (lc == SIZE_MAX)
+		return ddk_fail(err, DDK_EINVAL, "label of key '%.*s' holds "
+		                "a tab, line break or other control character",
+		                shown, key);
 	return DDK_OK;
 }
 /* Size r for rows x cols, checking the value limit. */
@@ -517,6 +529,7 @@ static ddk_status parse_text(ddk_reader *rd, ddk_record *r, char *line,
 	char *f[4], *p = line, *t = NULL;
 	uint32_t rows, cols;
 	size_t n;
+	ddk_err why;
 
 	/* The four leading fields; t says whether values follow. */
 	for (int i = 0; i < 4; i++) {
@@ -528,13 +541,13 @@ static ddk_status parse_text(ddk_reader *rd, ddk_record *r, char *line,
 			*t = '\0';
 		p = t ? t + 1 : p + strlen(p);
 	}
-	if (!*f[0])
-		return line_error(rd, err, NULL, "empty key");
+	if (ddk_check_names(f[0], f[1], &why))
+		return line_error(rd, err, NULL, why.msg);
 	if (parse_u32(f[2], &rows) || parse_u32(f[3], &cols))
 		return line_error(rd, err, f[0],
 		                  "rows and cols must be counts");
-	if (ddk_record_set(r, f[0], f[1], rows, cols, err))
-		return line_error(rd, err, f[0], err ? err->msg : "bad record");
+	if (ddk_record_set(r, f[0], f[1], rows, cols, &why))
+		return line_error(rd, err, f[0], why.msg);
 
 	/* The values, exactly rows*cols of them. */
 	n = (size_t)rows * cols;

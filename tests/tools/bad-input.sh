@@ -4,8 +4,9 @@
 # The command runs under sh with $B (tools), $T (checkout), $D (data
 # samples), $X (tests/data fixtures) and $W (scratch) set; it must exit with that status, print
 # nothing on stdout, and say text (in exactly one line for status 1) (a fixed string) in one stderr line that
-# starts with the tool's name.  A command writing -o $W/out must leave no
-# $W/out behind.  Lines starting with # are comments.
+# starts with the tool's name, with no control character in it (a bad key
+# is shown only up to its first).  A command writing -o $W/out must leave
+# no $W/out behind.  Lines starting with # are comments.
 . "$(dirname "$0")/lib.sh"
 D=$T/data-samples
 X=$T/tests/data
@@ -27,6 +28,8 @@ for table in "$T"/tests/bad-input/*.tsv; do
 			fail "$where: stderr lacks '$text': $(head -c 200 "$W/stderr")"
 		elif [ "$want" -eq 1 ] && [ "$(wc -l <"$W/stderr")" -ne 1 ]; then
 			fail "$where: wanted one line on stderr: $(cat "$W/stderr")"
+		elif LC_ALL=C grep -q '[[:cntrl:]]' "$W/stderr"; then
+			fail "$where: a control character on stderr"
 		elif [ -s "$W/stdout" ]; then
 			fail "$where: wrote to stdout"
 		elif [ -e "$W/out" ]; then
