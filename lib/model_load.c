@@ -79,6 +79,8 @@ static ddk_status get_bounds(ld *L, const cJSON *o, const char *key,
 		return BAD(L, "%s: ddk.%s: wanted [lo, hi]", L->name, key);
 	*lo = cJSON_GetArrayItem(a, 0)->valuedouble;
 	*hi = cJSON_GetArrayItem(a, 1)->valuedouble;
+	if (!isfinite(*lo) || !isfinite(*hi))
+		return BAD(L, "%s: ddk.%s: not finite", L->name, key);
 	if (!(*lo <= *hi))
 		return BAD(L, "%s: ddk.%s: lo > hi", L->name, key);
 	return DDK_OK;
@@ -384,10 +386,12 @@ static ddk_status parse(ld *L, const char *text, size_t batch_cap,
 	if (st == DDK_OK && !(m = calloc(1, sizeof *m)))
 		st = ddk_fail(L->err, DDK_ENOMEM, "out of memory");
 	if (st == DDK_OK) {
+		ddk_err why;
+
 		st = ddk_net_new(&cfg, batch_cap ? batch_cap : 256, &m->net,
-		                 L->err);
+		                 &why);
 		if (st != DDK_OK)
-			st = BAD(L, "%s: %s", L->name, L->err->msg);
+			st = BAD(L, "%s: %s", L->name, why.msg);
 	}
 	if (st == DDK_OK)
 		st = read_arrays(L, root, m->net);
