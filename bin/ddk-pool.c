@@ -116,6 +116,7 @@ static void manifest_pass(FILE *f, const char *mpath, int run)
 {
 	char *line = NULL, *dir = dir_of(mpath), *full = NULL;
 	size_t cap = 0, lineno = 0;
+	ddk_err err;
 
 	while (getline(&line, &cap, f) >= 0) {
 		char *tab, *label;
@@ -132,6 +133,8 @@ static void manifest_pass(FILE *f, const char *mpath, int run)
 		*tab = '\0';
 		if (!line[0])
 			tool_die("%s: line %zu: empty path", mpath, lineno);
+		if (ddk_check_names(line, label, &err))
+			tool_die("%s: line %zu: %s", mpath, lineno, err.msg);
 		free(full);
 		full = malloc(strlen(dir) + strlen(line) + 1);
 		if (!full)

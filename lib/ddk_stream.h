@@ -92,4 +92,9 @@ ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,
  * limits. */
 ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err);
 
+/* How many leading bytes of s, at most max, a message may show: those
+ * before its first control character (an escape could drive the user's
+ * terminal).  Print them with "%.*s". */
+int ddk_shown(const char *s, int max);
+
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ddk_kinetics.h"
+#include "ddk_stream.h"
 
 struct pair_row {
 	char *key;
@@ -84,6 +85,7 @@ static ddk_status add_row(ddk_pair_table *t, char *line, const struct cols *c,
 {
 	char *f[MAX_COLS];
 	struct pair_row *r;
+	ddk_err why;
 
 	if ((int)split(line, f, MAX_COLS) < c->n)
 		return ddk_fail(err, DDK_EFORMAT, "%s: line %zu: %d columns "
@@ -99,14 +101,15 @@ static ddk_status add_row(ddk_pair_table *t, char *line, const struct cols *c,
 		t->cap = cap;
 	}
 	r = &t->rows[t->n];
+	if (ddk_check_names(f[c->key], "", &why))
+		return ddk_fail(err, DDK_EFORMAT, "%s: line %zu: %s", name,
+		                lineno, why.msg);
 	if (!number(f[c->alpha], &r->alpha) || !number(f[c->beta], &r->beta))
 		return ddk_fail(err, DDK_EFORMAT, "%s: line %zu (key %s): "
-		                "alpha '%s' or beta '%s' is not a finite number",
-		                name, lineno, f[c->key], f[c->alpha],
-		                f[c->beta]);
-	if (!f[c->key][0])
-		return ddk_fail(err, DDK_EFORMAT, "%s: line %zu: empty key",
-		                name, lineno);
+		                "alpha '%.*s' or beta '%.*s' is not a finite "
+		                "number", name, lineno, f[c->key],
+		                ddk_shown(f[c->alpha], 40), f[c->alpha],
+		                ddk_shown(f[c->beta], 40), f[c->beta]);
 	if (!(r->key = strdup(f[c->key])))
 		return ddk_fail(err, DDK_ENOMEM, "%s: out of memory", name);
 	t->n++;

@@ -81,11 +81,6 @@ static int grow(void *pp, size_t *cap, size_t n)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGH UINT64_C(0x8080808080808080)
 
-/* The control characters, as a set for strcspn. */
-#define CONTROL "\001\002\003\004\005\006\007\010\011\012\013\014" \
-                "\015\016\017\020\021\022\023\024\025\026\027\030" \
-                "\031\032\033\034\035\036\037\177"
-
 static int bad_byte(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -108,6 +103,15 @@ static int clean_bytes(const unsigned char *p, size_t n)
 		if (bad_byte(p[i]))
 			return 0;
 	return 1;
+}
+
+int ddk_shown(const char *s, int max)
+{
+	int n = 0;
+
+	while (n < max && s[n] && !bad_byte((unsigned char)s[n]))
+		n++;
+	return n;
 }
 
 /* Length of s, or SIZE_MAX when it holds a control character. */
@@ -133,11 +137,8 @@ ddk_status ddk_check_names(const char *key, const char *label, ddk_err *err)
 		return ddk_fail(err, DDK_ERANGE,
 		                "label of %zu bytes (at most %u)", ln,
 		                DDK_LABEL_MAX);
-	/* a message shows the key only up to its first control character,
-	 * which could be a terminal's escape */
-	int shown = (int)strcspn(key, CONTROL);
+	int shown = ddk_shown(key, 40);
 
-	shown = shown < 40 ? shown : 40;
 	if (key[0] == '#')
 		return ddk_fail(err, DDK_EINVAL, "key '%.*s' starts with '#', "
 		                "which marks a comment in the text form", shown,

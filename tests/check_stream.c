@@ -410,22 +410,34 @@ END_TEST
 
 /* Every byte value at every place of a 19-byte key and label: refused
  * exactly when it is a control character (the check tests words of 8
- * bytes, then the rest one by one). */
+ * bytes, then the rest one by one); the message shows the key up to
+ * that byte and holds no control character itself. */
 START_TEST(every_byte_in_names)
 {
 	char name[20];
+	ddk_err err;
 
 	for (int b = 1; b < 256; b++)
 		for (int at = 0; at < 19; at++) {
 			int bad = b < 0x20 || b == 0x7f || (b == '#' && at == 0);
+			int ctl = b < 0x20 || b == 0x7f;
 			ddk_status s;
 
 			memset(name, 0xc3, 19);     /* high bytes are fine */
 			name[19] = '\0';
 			name[at] = (char)b;
-			s = ddk_check_names(name, "", NULL);
+			ck_assert_int_eq(ddk_shown(name, 40), ctl ? at : 19);
+			ck_assert_int_eq(ddk_shown(name, 5), ctl && at < 5 ? at
+			                                                   : 5);
+			s = ddk_check_names(name, "", &err);
 			ck_assert_msg((s != DDK_OK) == bad, "key byte %d at %d",
 			              b, at);
+			for (const char *m = err.msg; bad && *m; m++)
+				ck_assert_msg(!((unsigned char)*m < 0x20 ||
+				                *m == 0x7f), "control in '%s'",
+				              err.msg);
+			if (ctl)
+				ck_assert_ptr_nonnull(strstr(err.msg, "after '"));
 			s = ddk_check_names("k", name, NULL);
 			ck_assert_msg((s != DDK_OK) == (bad && b != '#'),
 			              "label byte %d at %d", b, at);
