@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ddk_model.h"
+#include "ddk_stream.h"
 
 typedef struct ld {
 	const char *name;
@@ -303,13 +304,32 @@ static char *dup_str(const char *s)
 	return p ? memcpy(p, s, n) : NULL;
 }
 
-static ddk_status read_meta(ld *L, const cJSON *root, ddk_model *m)
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DDK_EFORMAT when a class name appears twice. */
+static ddk_status twice(ld *L, char **names, size_t n)
+{
+	char **s = malloc(n * sizeof *s);
+	ddk_status st = DDK_OK;
+
+	if (!s)
+		return ddk_fail(L->err, DDK_ENOMEM, "out of memory");
+	memcpy(s, names, n * sizeof *s);
+	qsort(s, n, sizeof *s, by_name);
+	for (size_t i = 1; i < n && st == DDK_OK; i++)
+		if (!strcmp(s[i], s[i - 1]))
+			st = BAD(L, "%s: classes: '%s' appears twice", L->name,
+			         s[i]);
+	free(s);
+	return st;
+}
+
+static ddk_status read_classes(ld *L, const cJSON *root, ddk_model *m)
 {
 	const cJSON *cl = field(root, "classes"), *it;
-	const cJSON *pre = field(root, "preprocessing");
-	const cJSON *rec = field(pre, "recipe");
-	const char *keys[2] = { "training", "hardware" };
-	char **dst[2] = { &m->training_json, &m->hardware_json };
 	size_t C = m->net->cfg.n_classes, c = 0;
 
 	if (!cJSON_IsArray(cl) || (size_t)cJSON_GetArraySize(cl) != C)
@@ -322,9 +342,27 @@ static ddk_status read_meta(ld *L, const cJSON *root, ddk_model *m)
 		if (!cJSON_IsString(it))
 			return BAD(L, "%s: classes[%zu]: not a string",
 			           L->name, c);
+		if (!it->valuestring[0] ||
+		    ddk_check_names("k", it->valuestring, NULL))
+			return BAD(L, "%s: classes[%zu]: not a label (empty, "
+			           "too long, or holding a control character)",
+			           L->name, c);
 		if (!(m->classes[c++] = dup_str(it->valuestring)))
 			return ddk_fail(L->err, DDK_ENOMEM, "out of memory");
 	}
+	return twice(L, m->classes, C);
+}
+
+static ddk_status read_meta(ld *L, const cJSON *root, ddk_model *m)
+{
+	const cJSON *pre = field(root, "preprocessing");
+	const cJSON *rec = field(pre, "recipe");
+	const char *keys[2] = { "training", "hardware" };
+	char **dst[2] = { &m->training_json, &m->hardware_json };
+	ddk_status st = read_classes(L, root, m);
+
+	if (st)
+		return st;
 	m->recipe = dup_str(cJSON_IsString(rec) ? rec->valuestring : "");
 	for (int k = 0; k < 2; k++) {
 		const cJSON *o = field(root, keys[k]);
