@@ -243,11 +243,12 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
                                ddk_train_state *s, const char *fingerprint,
                                ddk_err *err)
 {
-	size_t ns = ddk_net_state_size(net);
+	size_t ns = ddk_net_state_size(net), moments = 0;
 	buf b = { 0 };
 	float *state = NULL;
 	ddk_status st = slurp(path, &b, err);
-	uint64_t epoch;
+	uint64_t epoch, best_epoch, t;
+	double best_acc;
 
 	if (st == DDK_OK)
 		st = check_head(&b, path, net, fingerprint ? fingerprint : "",
@@ -255,11 +256,24 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
 	if (st != DDK_OK)
 		goto out;
 	epoch = get_u64(&b);
-	s->best_epoch = get_u64(&b);
-	s->optim.t = get_u64(&b);
-	get(&b, &s->best_acc, sizeof s->best_acc);
-	if (b.bad || epoch > s->history_cap) {
-		st = ddk_fail(err, DDK_EFORMAT, "%s: truncated", path);
+	best_epoch = get_u64(&b);
+	t = get_u64(&b);
+	get(&b, &best_acc, sizeof best_acc);
+	for (size_t i = 0; i < net->n_param; i++)
+		moments += 2 * net->param[i].n;
+
+	/* every size is known now: nothing is taken from a file of any other
+	 * length, so a refused checkpoint leaves net and s as they were */
+	if (b.bad || epoch > s->history_cap ||
+	    b.len - b.pos != epoch * 3 * sizeof(double) +
+	                     (2 * ns + moments) * sizeof(float)) {
+		st = ddk_fail(err, DDK_EFORMAT, "%s: truncated or too long",
+		              path);
+		goto out;
+	}
+	state = malloc(ns * sizeof *state);
+	if (!state) {
+		st = ddk_fail(err, DDK_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	for (size_t e = 0; e < epoch; e++) {
@@ -270,24 +284,17 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
 		get(&b, &es.val_acc, sizeof es.val_acc);
 		s->history[e] = es;
 	}
-	state = malloc(ns * sizeof *state);
-	if (!state) {
-		st = ddk_fail(err, DDK_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
 	get(&b, state, ns * sizeof *state);
 	for (size_t i = 0; i < net->n_param; i++) {
 		get(&b, net->param[i].m1, net->param[i].n * sizeof(float));
 		get(&b, net->param[i].m2, net->param[i].n * sizeof(float));
 	}
 	get(&b, s->best, ns * sizeof *s->best);
-	if (b.bad || b.pos != b.len) {
-		st = ddk_fail(err, DDK_EFORMAT, "%s: truncated or too long",
-		              path);
-		goto out;
-	}
 	ddk_net_state_set(net, state);
 	s->epoch = epoch;
+	s->best_epoch = best_epoch;
+	s->optim.t = t;
+	s->best_acc = best_acc;
 out:
 	free(state);
 	free(b.p);

@@ -170,7 +170,9 @@ ddk_status ddk_evaluate(ddk_net *net, const ddk_dataset *d, double *acc,
 
 /* Checkpoints: the net's state and optimiser moments, s and the
  * fingerprint.  Load fails with DDK_EINVAL when the fingerprint or the
- * network's shape differ, DDK_ENOTFOUND when there is no file. */
+ * network's shape differ, DDK_ENOTFOUND when there is no file,
+ * DDK_EFORMAT when the file is cut short or too long; a failed load
+ * leaves net and s as they were. */
 ddk_status ddk_checkpoint_save(const char *path, const ddk_net *net,
                                const ddk_train_state *s,
                                const char *fingerprint, ddk_err *err);

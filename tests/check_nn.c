@@ -918,6 +918,50 @@ START_TEST(test_checkpoint_resume)
 	/* another fingerprint is refused */
 	ck_assert_int_eq(ddk_checkpoint_load(path, b, &s2, "other", &err),
 	                 DDK_EINVAL);
+
+	/* so is another network, and the file cut short anywhere or with
+	 * a byte more; a refused load leaves the net and state alone */
+	{
+		ddk_net_config c = b->cfg;
+		ddk_net *other;
+		FILE *f = fopen(path, "rb");
+		long len;
+		char *bytes;
+
+		c.hidden[0] = 7;
+		ck_assert_int_eq(ddk_net_new(&c, o.batch, &other, &err), 0);
+		ck_assert_int_eq(ddk_checkpoint_load(path, other, &s2, "test",
+		                                     &err), DDK_EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "another network"));
+		ddk_net_free(&other);
+		ck_assert_ptr_nonnull(f);
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		rewind(f);
+		bytes = malloc((size_t)len + 1);
+		ck_assert_int_eq(fread(bytes, 1, (size_t)len, f), len);
+		fclose(f);
+		s2.epoch = 99;
+		s2.best_epoch = 98;
+		ddk_net_state_get(b, sa);
+		for (long cut = 0; cut <= len + 1; cut++) {
+			if (cut == len)
+				continue;
+			f = fopen(path, "wb");
+			bytes[len] = 7;
+			fwrite(bytes, 1, (size_t)cut, f);
+			fclose(f);
+			ck_assert_msg(ddk_checkpoint_load(path, b, &s2, "test",
+			                                  &err) != DDK_OK,
+			              "%ld of %ld bytes accepted", cut, len);
+			ck_assert_int_eq(s2.epoch, 99);
+			ck_assert_int_eq(s2.best_epoch, 98);
+		}
+		ddk_net_state_get(b, sb);
+		ck_assert(memcmp(sa, sb, n * 4) == 0);
+		ck_assert_ptr_nonnull(strstr(err.msg, "too long"));
+		free(bytes);
+	}
 	unlink(path);
 	ck_assert_int_eq(ddk_checkpoint_load(path, b, &s2, "test", &err),
 	                 DDK_ENOTFOUND);

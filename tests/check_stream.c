@@ -211,6 +211,25 @@ START_TEST(corrupt_binary_headers)
 	expect_error(h, 40, DDK_EFORMAT, "key length");
 	expect_error(good, 10, DDK_EFORMAT, "truncated header");
 	expect_error(good, len - 1, DDK_EFORMAT, "record 3 (key k2)");
+	put32(h + 8, 3);
+	put32(h + 12, 100000);
+	expect_error(h, 40, DDK_EFORMAT, "label length out of range");
+	put32(h + 12, 2);
+	memcpy(h + 24, "key", 3);
+	expect_error(h, 26, DDK_EFORMAT, "record 1: truncated key");
+	expect_error(h, 28, DDK_EFORMAT, "record 1 (key key): truncated "
+	             "label");
+
+	/* the second record of a binary stream must be one too */
+	{
+		char *two = malloc(len + 24);
+
+		memcpy(two, good, len);
+		memcpy(two + len, h, 24);
+		two[len + 3] = 'T';
+		expect_error(two, len + 24, DDK_EFORMAT, "record 4: bad magic");
+		free(two);
+	}
 	free(good);
 }
 END_TEST
@@ -226,6 +245,19 @@ START_TEST(corrupt_text_lines)
 	expect_text("ok\t\t1\t1\t1\nz\t\t1\t1\t\n", DDK_EFORMAT,
 	             "line 2 (key z)");
 	expect_error("a\0b", 3, DDK_EFORMAT, "neither");
+	expect_text("a\tb\t1\t2\n", DDK_EFORMAT, "line 1 (key a): fewer "
+	            "values");
+	{
+		/* a NUL after the 64 KiB the reader sniffs for one */
+		size_t at = 70000;
+		char *t = malloc(at + 12);
+
+		memset(t, '#', at);
+		t[at - 1] = '\n';
+		memcpy(t + at, "c\0\tb\t1\t1\t1\n", 12);
+		expect_error(t, at + 12, DDK_EFORMAT, "line 2: NUL byte");
+		free(t);
+	}
 }
 END_TEST
 
