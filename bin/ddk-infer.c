@@ -36,6 +36,7 @@ static FILE *out;
 static size_t C;
 static uint64_t *conf;          /* C x C: true class, predicted */
 static uint64_t n_total, n_labelled, n_right;
+static uint64_t vote_labelled, vote_right;   /* groups, with --vote */
 static uint64_t n_unknown;      /* labels that are not classes */
 static char *unknown_key, *unknown_label;   /* the first of them */
 
@@ -188,11 +189,8 @@ static void emit_groups(void)
 		free(g->psum);
 	}
 	free(groups);
-	if (labelled)
-		tool_warn("vote accuracy %.6f (%llu/%llu groups)",
-		          (double)right / (double)labelled,
-		          (unsigned long long)right,
-		          (unsigned long long)labelled);
+	vote_right = right;
+	vote_labelled = labelled;
 }
 
 static void write_report(void)
@@ -382,6 +380,12 @@ int main(int argc, char **argv)
 	run(argc - first, argv + first);
 	if (opt.vote)
 		emit_groups();
+	tool_out_commit();      /* the table is whole before any summary */
+	if (vote_labelled)
+		tool_warn("vote accuracy %.6f (%llu/%llu groups)",
+		          (double)vote_right / (double)vote_labelled,
+		          (unsigned long long)vote_right,
+		          (unsigned long long)vote_labelled);
 	if (n_labelled)
 		tool_warn("accuracy %.6f (%llu/%llu)",
 		          (double)n_right / (double)n_labelled,
@@ -394,7 +398,6 @@ int main(int argc, char **argv)
 		          unknown_label);
 	if (opt.report)
 		write_report();
-	tool_out_commit();
 	free(unknown_key);
 	free(unknown_label);
 	free(conf);

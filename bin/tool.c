@@ -23,6 +23,7 @@ static FILE *out_file;
 static int progress_tty;     /* stderr is a terminal: asked once */
 static int progress_shown;   /* a bar is on the terminal's last line */
 static int progress_any;     /* some progress was printed */
+static int dying;            /* tool_die or a usage error has spoken */
 
 static void remove_tmp(void)
 {
@@ -41,13 +42,15 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-/* At exit: an unfinished -o file goes; a failed stdout is an error. */
+/* At exit: an unfinished -o file goes; a failed stdout is an error,
+ * said once: not again after tool_die has said why the tool stops. */
 static void at_exit(void)
 {
 	remove_tmp();
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		fprintf(stderr, "%s: stdout: write error: %s\n", tool_prog,
-		        strerror(errno));
+		if (!dying)
+			fprintf(stderr, "%s: stdout: write error: %s\n",
+			        tool_prog, strerror(errno));
 		_exit(EXIT_BAD);
 	}
 }
@@ -93,6 +96,7 @@ void tool_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);
+	dying = 1;
 	exit(EXIT_BAD);
 }
 
@@ -104,6 +108,7 @@ void tool_usage_error(const char *fmt, ...)
 	vwarn(fmt, ap);
 	va_end(ap);
 	fputs(usage_text, stderr);
+	dying = 1;
 	exit(EXIT_USAGE);
 }
 

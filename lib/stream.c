@@ -699,7 +699,7 @@ ddk_status ddk_write_record(FILE *f, const ddk_record *r, int tsv,
 	else
 		write_binary(f, r);
 	if (ferror(f))
-		return ddk_fail(err, DDK_EIO, "write failed: %s",
+		return ddk_fail(err, DDK_EIO, "write error: %s",
 		                strerror(errno));
 	return DDK_OK;
 }
