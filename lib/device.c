@@ -97,9 +97,11 @@ struct rates {
 	double diffusion;   /* k_d, per second */
 };
 
+/* u into [DDK_W_MIN, 1] (a NaN, which only an overflow could make, to
+ * the lower bound) */
 static double clamp_u(double u)
 {
-	return u < DDK_W_MIN ? DDK_W_MIN : u > 1 ? 1 : u;
+	return u >= DDK_W_MIN ? (u > 1 ? 1 : u) : DDK_W_MIN;
 }
 
 static double du_dt(const struct rates *k, double u)
@@ -114,7 +116,7 @@ static double rk4(const struct rates *k, double u, double h)
 	double k3 = du_dt(k, u + h / 2 * k2);
 	double k4 = du_dt(k, u + h * k3);
 
-	return clamp_u(u + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4));
+	return u + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
 }
 
 static struct rates rates_of(const ddk_device *d, double v_volts,
@@ -142,9 +144,13 @@ double ddk_device_pulse(const ddk_device *d, double u, double v_volts,
 
 		if (h > duration_s - t)
 			h = duration_s - t;
+		/* unclamped: a step that overshoots a bound must show its
+		 * error, not hide it behind the bound both results meet */
 		whole = rk4(&k, u, h);
 		half = rk4(&k, rk4(&k, u, h / 2), h / 2);
 		err = fabs(half - whole) / 15;
+		if (!(err <= INFINITY))
+			err = INFINITY;     /* NaN: as bad as can be */
 
 		/* a step at h_min is taken whatever its error, so a stiff
 		 * device still finishes (in at most 1e7 steps) */
@@ -173,7 +179,7 @@ double ddk_device_pulse_fixed(const ddk_device *d, double u,
 
 	u = clamp_u(u);
 	for (size_t i = 0; i < n; i++)
-		u = rk4(&k, u, h);
+		u = clamp_u(rk4(&k, u, h));
 	return u;
 }
 

@@ -1,6 +1,7 @@
 /*
  * check_device.c - the drift-diffusion memristor: integration error
- * against a much finer fixed step, the shape of RESET and SET curves, the
+ * against a much finer fixed step, a stiff device that must settle where
+ * drift and diffusion balance, the shape of RESET and SET curves, the
  * pinched hysteresis loop under a sinusoidal drive, and variation.
  */
 #include <stdio.h>
@@ -56,6 +57,35 @@ START_TEST(test_integration_error)
 	       coarse, most);
 	ck_assert_double_lt(worst, 1e-8);
 	ck_assert_double_gt(coarse, 100 * worst);
+}
+END_TEST
+
+/* A device whose first whole step overshoots a bound: mobility 1e-9 at
+ * -2.5 V moves u by 2.5 in one 100 ns step.  The step must be refused and
+ * cut, not taken because both of its estimates meet the bound; the pulses
+ * settle where drift and diffusion balance, u = D / (mu |v|) = 0.04. */
+START_TEST(test_stiff_reaches_balance)
+{
+	ddk_device d;
+	double u = 0.99, fixed = 0.99;
+	unsigned steps = 0;
+
+	ddk_device_default(&d);
+	d.mobility_m2_vs = 1e-9;
+	d.diffusion_m2_s = 1e-10;
+	for (int i = 0; i < 5; i++) {
+		unsigned n;
+
+		u = ddk_device_pulse(&d, u, -2.5, 100e-9, 1, 1, &n);
+		fixed = ddk_device_pulse_fixed(&d, fixed, -2.5, 100e-9, 1, 1,
+		                               100000);
+		steps += n;
+	}
+	printf("device: stiff RESET: u %.9f in %u steps, fixed steps %.9f\n",
+	       u, steps, fixed);
+	ck_assert_double_eq_tol(u, 0.04, 1e-7);
+	ck_assert_double_eq_tol(fixed, 0.04, 1e-7);
+	ck_assert_uint_gt(steps, 20);
 }
 END_TEST
 
@@ -238,6 +268,7 @@ static Suite *device_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_integration_error);
+	tcase_add_test(tc, test_stiff_reaches_balance);
 	tcase_add_test(tc, test_reset_monotone);
 	tcase_add_test(tc, test_set_monotone);
 	tcase_add_test(tc, test_faster_reset);

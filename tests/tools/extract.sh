@@ -135,6 +135,33 @@ g_w=$("$X" -q --device --pulse width --t-lo 200n --t-hi 200n --tsv \
 	"$W/c.tsv" | cut -f 104)
 awk -v a="$g_w" -v b="$(cut -f 104 "$W/g.tsv")" 'BEGIN { exit !(a < b) }' ||
 	fail "200 ns does not reset further than 100 ns"
+# each device option moves the last conductance the way the physics says
+# (lower: the RESET went further than with the defaults, g.tsv)
+last() { "$X" -q --device "$@" --tsv "$W/c.tsv" | cut -f 104; }
+further() {  # further|less OPTIONS...: against the defaults
+	how=$1; shift
+	awk -v a="$(last "$@")" -v b="$(cut -f 104 "$W/g.tsv")" -v h="$how" \
+		'BEGIN { exit !(h == "further" ? a < b : a > b) }' ||
+		fail "device $*: does not reset $how than the defaults"
+}
+further further --pulse width --amplitude 3
+further less --pulse width --amplitude 2
+further further --thickness 8n
+further less --thickness 12n
+further further --mobility 3p
+further less --mobility 1p
+further further --diffusion 0.5p
+further less --diffusion 3p
+# --tol: a stiff device (a pulse could cross the whole window) settles
+# where drift and diffusion balance, u = D / (mu v) = 0.04, that is
+# g = 1 / (0.04 R_on + 0.96 R_off); a loose tolerance lands elsewhere
+g_eq=$(last --mobility 1n --diffusion 100p --tol 1e-12)
+awk -v g="$g_eq" 'BEGIN { r_on = 1 / 202.1e-6; r_off = 1 / 6.1e-6
+	e = 1 / (0.04 * r_on + 0.96 * r_off)
+	exit !(g / e - 1 < 1e-6 && e / g - 1 < 1e-6) }' ||
+	fail "stiff device: $g_eq is not the balance"
+[ "$(last --mobility 1n --diffusion 100p --tol 0.1)" != "$g_eq" ] ||
+	fail "--tol 0.1 changes nothing"
 "$X" -q --device --relative --tsv "$W/c.tsv" | cut -f 5 |
 	awk '{ exit !($1 < 1 && $1 > 0.5) }' || fail "--relative"
 "$X" -q --device --c2c 0.1 --d2d 0.1 --seed 3 "$W/sp.ddk" >"$W/v1.ddk"
