@@ -115,6 +115,9 @@ PYEOF
 	fail "f4.npy"
 "$P" -q --npy "$W/f8.npy" -l 10 -p 5 --normalize row >"$W/f8.ddk" ||
 	fail "f8.npy"
+# float arrays have no fixed range: full scales each whole map
+"$P" -q --npy "$W/f4.npy" -p 4 --normalize full >"$W/f4full.ddk" ||
+	fail "f4.npy --normalize full"
 "$PY" - "$W" <<'PYEOF' || fail ".npy maps differ"
 import sys, numpy as np, ddkstream
 w = sys.argv[1]
@@ -130,6 +133,12 @@ assert [l for k, l, x in r] == ["4", "3", "2"]
 for i, (k, l, x) in enumerate(r):
     assert k == "f4.npy#%d" % i and x.shape == (2, 3)
     assert np.abs(x - f4[i].reshape(2, 3, 4).mean(axis=2)).max() < 1e-6
+full = recs("f4full.ddk")
+for i, (k, l, x) in enumerate(full):
+    m = f4[i].reshape(2, 3, 4).mean(axis=2)
+    want = (m - m.min()) / (m.max() - m.min())
+    assert np.abs(x - want).max() < 1e-6, k
+assert len(full) == 3
 f8 = np.load(w + "/f8.npy")
 for i, (k, l, x) in enumerate(recs("f8.ddk")):
     m = f8[i].reshape(6, 12)[:, :10].reshape(6, 2, 5).mean(axis=2)
@@ -146,6 +155,19 @@ cmp -s "$W/win" "$W/win.want" || fail "window keys: $(cat "$W/win")"
 "$P" -q -p 40 "$D/speech8k/de-b.wav" --tsv | cut -f 3- >"$W/file"
 "$P" -q -p 40 <"$D/speech8k/de-b.wav" --tsv | cut -f 3- >"$W/stdin"
 cmp -s "$W/file" "$W/stdin" || fail "stdin sound differs from the file"
+# a sound on stdin longer than the first read buffer (64 KiB): 200,000
+# samples, 400 kB, written with Python's wave module
+"$PY" - "$W/long.wav" <<'PYEOF' || fail "writing long.wav"
+import math, struct, sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+    w.writeframes(b"".join(struct.pack("<h", int(20000 * math.sin(i / 7)))
+                           for i in range(200000)))
+PYEOF
+"$P" -q -p 100 "$W/long.wav" --tsv | cut -f 3- >"$W/file"
+"$P" -q -p 100 - <"$W/long.wav" --tsv | cut -f 3- >"$W/stdin"
+[ "$(cut -f 1,2 "$W/stdin")" = "1	2000" ] && cmp -s "$W/file" "$W/stdin" ||
+	fail "a long sound on stdin differs from the file"
 
 # 6. Ogg Vorbis at 44.1 kHz through libsndfile, with a label for named
 # files; every one of its 64512 samples is read.
