@@ -115,6 +115,13 @@ cmp -s "$W/n1.ddk" "$W/n3.ddk" && fail "noise: seed changes nothing"
 "$X" -q -a 0.2 -b 0.3 --noise-alpha 0 --seed 7 "$W/in.ddk" >"$W/n0.ddk"
 "$X" -q -a 0.2 -b 0.3 "$W/in.ddk" | cmp -s - "$W/n0.ddk" ||
 	fail "noise 0 is not the plain map"
+# large noise stays in --alpha-bounds: with x(0) = 0, z(1) - 1 is alpha
+awk 'BEGIN { for (i = 0; i < 200; i++) printf "k%d\t\t1\t2\t0\t0\n", i }' |
+	"$X" -q -a 0.3 -b 0.1 --noise-alpha 2 --alpha-bounds 0.2,0.35 --tsv |
+	awk -F '\t' '{ a = $5 - 1; if (a < 0.2 - 1e-6 || a > 0.35 + 1e-6) bad++
+	       n[a > 0.2 + 1e-6 && a < 0.35 - 1e-6]++ }
+	     END { exit bad || !n[0] || !n[1] }' ||
+	fail "--noise-alpha: alpha leaves --alpha-bounds, or never moves"
 
 # 8. Device: 100 constant RESET pulses decrease, SET increase; SI
 # prefixes; larger amplitude resets further; variation is seeded.
