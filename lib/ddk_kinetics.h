@@ -131,7 +131,10 @@ void ddk_fill(float *a, size_t n, float v);
  * taken once whole and once as two halves; their difference / 15 is the
  * error estimate of the halved result, the step is accepted when that is
  * at most tol_u (in units of u), the Richardson-extrapolated value is
- * kept, and h grows or shrinks by the usual (tol/err)^(1/5) rule.
+ * kept, and h grows or shrinks by the usual (tol/err)^(1/5) rule.  The
+ * error is judged before u is clamped to its bounds.  A pulse still too
+ * stiff at 1e-7 of its length is finished by the exact solution
+ * (ddk_device_pulse_exact).
  */
 #define DDK_W_MIN 1e-6       /* lowest u = w / L */
 
@@ -186,6 +189,17 @@ double ddk_device_u_of_r(const ddk_device *dev, double r_ohm);
 double ddk_device_pulse(const ddk_device *dev, double u, double v_volts,
                         double duration_s, double mu_scale,
                         double d_scale, unsigned *steps);
+
+/*
+ * The same pulse solved exactly: the time the state equation takes from
+ * u to any u' is known in closed form and monotone in u', and bisection
+ * inverts it to the last bit.  Slower than RK4 on a mild pulse (some 100
+ * logarithms); ddk_device_pulse hands over to it when a pulse is too
+ * stiff for its smallest step (rates far beyond any real device).
+ */
+double ddk_device_pulse_exact(const ddk_device *dev, double u,
+                              double v_volts, double duration_s,
+                              double mu_scale, double d_scale);
 
 /*
  * The same with fixed RK4 steps (n of them), no error control: the

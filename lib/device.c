@@ -130,6 +130,61 @@ static struct rates rates_of(const ddk_device *d, double v_volts,
 	return k;
 }
 
+/* (r - log(1 + r)) / r^2 for r > -1, without cancellation near 0. */
+static double log1p_rest(double r)
+{
+	if (fabs(r) < 1e-3)
+		return 0.5 + r * (-1.0 / 3 + r * (0.25 + r * (-0.2 + r / 6)));
+	return (r - log1p(r)) / (r * r);
+}
+
+/* The time du/dt = c + b / u takes from u0 to u, with q = c u0 + b != 0:
+ * the integral of w / (c w + b), written so that neither c -> 0 nor
+ * b -> 0 cancels: d u0 / q + b d^2 / q^2 f(c d / q), d = u - u0. */
+static double time_to(double c, double b, double u0, double q, double u)
+{
+	double d = u - u0;
+
+	return d * u0 / q + b * d * d / (q * q) * log1p_rest(c * d / q);
+}
+
+/* The exact u after duration_s of du/dt = drift + diffusion / u, kept in
+ * [DDK_W_MIN, 1]: u moves monotonically towards the balance -b/c (or a
+ * bound), so the time to reach u is monotone and bisection finds it.  The
+ * adaptive integrator hands over to this when a pulse is too stiff for
+ * its smallest step. */
+static double exact_pulse(const struct rates *k, double u0,
+                          double duration_s)
+{
+	double c = k->drift, b = k->diffusion, q = c * u0 + b;
+	double lo = u0, hi, balance = c < 0 ? -b / c : INFINITY;
+
+	if (q == 0 || duration_s <= 0)
+		return u0;
+	if (q > 0) {
+		hi = balance < 1 ? balance : 1;
+		if (balance >= 1 && time_to(c, b, u0, q, 1) <= duration_s)
+			return 1;
+	} else {
+		hi = balance > DDK_W_MIN ? balance : DDK_W_MIN;
+		if (balance <= DDK_W_MIN &&
+		    time_to(c, b, u0, q, DDK_W_MIN) <= duration_s)
+			return DDK_W_MIN;
+	}
+	/* the answer lies between lo (time 0) and hi (time beyond) */
+	for (int i = 0; i < 200; i++) {
+		double mid = lo + (hi - lo) / 2;
+
+		if (mid == lo || mid == hi)
+			break;
+		if (time_to(c, b, u0, q, mid) <= duration_s)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return clamp_u(lo);
+}
+
 double ddk_device_pulse(const ddk_device *d, double u, double v_volts,
                         double duration_s, double mu_scale, double d_scale,
                         unsigned *steps)
@@ -152,12 +207,17 @@ double ddk_device_pulse(const ddk_device *d, double u, double v_volts,
 		if (!(err <= INFINITY))
 			err = INFINITY;     /* NaN: as bad as can be */
 
-		/* a step at h_min is taken whatever its error, so a stiff
-		 * device still finishes (in at most 1e7 steps) */
-		if (err <= d->tol_u || h <= h_min) {
+		if (err <= d->tol_u) {
 			u = clamp_u(half + (half - whole) / 15);
 			t += h;
 			n++;
+		} else if (h <= h_min) {
+			/* too stiff for RK4 at any step worth taking: the rest
+			 * of the pulse is solved exactly */
+			u = exact_pulse(&k, u, duration_s - t);
+			t = duration_s;
+			n++;
+			break;
 		}
 		h *= err > 0 ? fmin(4, fmax(0.1, 0.9 * pow(d->tol_u / err,
 		                                           0.2)))
@@ -168,6 +228,15 @@ double ddk_device_pulse(const ddk_device *d, double u, double v_volts,
 	if (steps)
 		*steps = n;
 	return u;
+}
+
+double ddk_device_pulse_exact(const ddk_device *d, double u,
+                              double v_volts, double duration_s,
+                              double mu_scale, double d_scale)
+{
+	struct rates k = rates_of(d, v_volts, mu_scale, d_scale);
+
+	return exact_pulse(&k, clamp_u(u), duration_s);
 }
 
 double ddk_device_pulse_fixed(const ddk_device *d, double u,

@@ -33,7 +33,7 @@ START_TEST(test_integration_error)
 	ddk_device d;
 	const double v[] = { -3, -2, -0.5, 0.7, 2.5 };
 	const double u0[] = { 0.999, 0.5, 0.05, 0.3, 0.2 };
-	double worst = 0, coarse = 0;
+	double worst = 0, coarse = 0, exact = 0;
 	unsigned steps = 0, most = 0;
 
 	ddk_device_default(&d);
@@ -56,6 +56,34 @@ START_TEST(test_integration_error)
 	       "(one RK4 step: %.3g), at most %u steps a pulse\n", worst,
 	       coarse, most);
 	ck_assert_double_lt(worst, 1e-8);
+
+	/* the exact solution against the same references, and with no
+	 * diffusion or no drift, where it is u0 + c t and sqrt(u0^2 + 2 b t) */
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		for (int stiff = 0; stiff < 2; stiff++) {
+			double ds = stiff ? 1e-3 : 1, w = stiff ? 1e-6 : 1e-7;
+			double e = ddk_device_pulse_exact(&d, u0[i], v[i], w,
+			                                  1, ds);
+			double ref = ddk_device_pulse_fixed(&d, u0[i], v[i], w,
+			                                    1, ds, 200000);
+
+			exact = fmax(exact, fabs(e - ref));
+		}
+	}
+	printf("device: exact vs 200000 fixed steps: max |du| %.3g\n", exact);
+	ck_assert_double_lt(exact, 1e-9);
+	{
+		ddk_device p = d;
+		double L2 = d.thickness_m * d.thickness_m;
+		double c = d.mobility_m2_vs * -2 / L2, b = d.diffusion_m2_s / L2;
+
+		p.diffusion_m2_s = 0;
+		ck_assert_double_eq_tol(ddk_device_pulse_exact(&p, 0.9, -2,
+		                        1e-7, 1, 1), 0.9 + c * 1e-7, 1e-12);
+		ck_assert_double_eq_tol(ddk_device_pulse_exact(&d, 0.2, 0,
+		                        1e-7, 1, 1),
+		                        sqrt(0.04 + 2 * b * 1e-7), 1e-12);
+	}
 	ck_assert_double_gt(coarse, 100 * worst);
 }
 END_TEST
@@ -86,6 +114,36 @@ START_TEST(test_stiff_reaches_balance)
 	ck_assert_double_eq_tol(u, 0.04, 1e-7);
 	ck_assert_double_eq_tol(fixed, 0.04, 1e-7);
 	ck_assert_uint_gt(steps, 20);
+}
+END_TEST
+
+/* Far too stiff for RK4 at any step (a 1 pm device: rates of 1e24 per
+ * second): the integrator hands the pulse to the exact solution, which
+ * lands on the balance D / (mu |v|) = 0.4 in RESET, on the upper bound in
+ * SET, and on the lower bound without diffusion, in a few steps. */
+START_TEST(test_too_stiff_is_exact)
+{
+	ddk_device d;
+	unsigned n;
+	double u;
+
+	ddk_device_default(&d);
+	d.thickness_m = 1e-12;
+	d.mobility_m2_vs = 1;
+	d.diffusion_m2_s = 1;
+	u = ddk_device_pulse(&d, 0.99, -2.5, 100e-9, 1, 1, &n);
+	ck_assert_double_eq_tol(u, 0.4, 1e-12);
+	ck_assert_uint_lt(n, 20);
+	u = ddk_device_pulse(&d, 0.01, -2.5, 100e-9, 1, 1, &n);
+	ck_assert_double_eq_tol(u, 0.4, 1e-12);
+	ck_assert_double_eq(ddk_device_pulse(&d, 0.3, 2.5, 100e-9, 1, 1, &n),
+	                    1);
+	d.diffusion_m2_s = 0;
+	ck_assert_double_eq(ddk_device_pulse(&d, 0.3, -2.5, 100e-9, 1, 1, &n),
+	                    DDK_W_MIN);
+	d.diffusion_m2_s = 1e-12;     /* balance 4e-13, below the bound */
+	ck_assert_double_eq(ddk_device_pulse(&d, 0.3, -2.5, 100e-9, 1, 1, &n),
+	                    DDK_W_MIN);
 }
 END_TEST
 
@@ -269,6 +327,7 @@ static Suite *device_suite(void)
 
 	tcase_add_test(tc, test_integration_error);
 	tcase_add_test(tc, test_stiff_reaches_balance);
+	tcase_add_test(tc, test_too_stiff_is_exact);
 	tcase_add_test(tc, test_reset_monotone);
 	tcase_add_test(tc, test_set_monotone);
 	tcase_add_test(tc, test_faster_reset);
