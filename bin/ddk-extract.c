@@ -551,6 +551,8 @@ int main(int argc, char **argv)
 	if (opt.png)
 		png_dir();
 
+	tool_out_apart("-o", opt.out, argc - first, argv + first, 2,
+	               opt.model, opt.params);
 	out = tool_out_open(opt.out);
 	big_buffer(out);
 	tool_records_begin(&in, argc - first, argv + first);

@@ -223,6 +223,7 @@ int main(int argc, char **argv)
 	ft = ddk_fitter_new();
 	if (!ft)
 		tool_die("out of memory");
+	tool_out_apart("-o", opt.out, argc - first, argv + first, 0);
 	out = tool_out_open(opt.out);
 	ddk_record_init(&rec);
 	tool_records_begin(&it, argc - first, argv + first);

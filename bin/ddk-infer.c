@@ -363,8 +363,13 @@ int main(int argc, char **argv)
 
 	tool_init("ddk-infer", usage);
 	first = parse(argc, argv);
-	if (opt.report)
+	tool_out_apart("-o", opt.out, argc - first, argv + first, 1,
+	               opt.model);
+	if (opt.report) {
+		tool_out_apart("--report", opt.report, argc - first,
+		               argv + first, 2, opt.model, opt.out);
 		check_writable(opt.report);
+	}
 	if (ddk_model_load(opt.model, opt.batch, &model, &err))
 		tool_die("%s", err.msg);
 	C = model->net->cfg.n_classes;

@@ -292,6 +292,8 @@ int main(int argc, char **argv)
 	tool_init("ddk-pool", usage);
 	first = parse(argc, argv);
 	check_options(argc - first);
+	tool_out_apart("-o", opt.out, argc - first, argv + first, 4,
+	               opt.manifest, opt.idx, opt.npy, opt.labels);
 	out = tool_out_open(opt.out);
 	if (opt.manifest)
 		pool_manifest(opt.manifest);

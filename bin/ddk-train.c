@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "tool.h"
@@ -276,26 +275,6 @@ static void check_options(void)
 	if (strcmp(opt.ckpt, opt.model) == 0)
 		tool_usage_error("--checkpoint %s: the model's own file",
 		                 opt.ckpt);
-}
-
-/* Refuse an output (the model or the checkpoint) that is one of the
- * input files under any name: writing it would lose the data. */
-static void not_an_input(const char *what, const char *out, int argc,
-                         char **argv)
-{
-	struct stat so, si;
-
-	if (stat(out, &so) != 0 || !S_ISREG(so.st_mode))
-		return;
-	for (int i = 0; i <= argc; i++) {
-		const char *in = i < argc ? argv[i] : opt.val;
-
-		if (in && strcmp(in, "-") && stat(in, &si) == 0 &&
-		    si.st_dev == so.st_dev && si.st_ino == so.st_ino)
-			tool_usage_error("%s %s: that is the input file %s; "
-			                 "writing it would lose the data", what,
-			                 out, in);
-	}
 }
 
 /* With --in-place, records of a binary stream in a regular file stay
@@ -582,8 +561,12 @@ int main(int argc, char **argv)
 	opt.alpha0 = opt.beta0 = NAN;
 	first = parse(argc, argv);
 	check_options();
-	not_an_input("-m", opt.model, argc - first, argv + first);
-	not_an_input("--checkpoint", opt.ckpt, argc - first, argv + first);
+	/* nothing the run reads may be overwritten; the model may be the
+	 * starting model (which updates it), the checkpoint may not */
+	tool_out_apart("-m", opt.model, argc - first, argv + first, 2,
+	               opt.val, opt.hardware);
+	tool_out_apart("--checkpoint", opt.ckpt, argc - first, argv + first,
+	               3, opt.val, opt.hardware, opt.init);
 	if (opt.hardware)
 		m.hardware_json = read_hardware(opt.hardware);
 

@@ -252,6 +252,49 @@ int tool_choice(const char *opt, const char *s, const char *const *names)
 	tool_usage_error("%s: '%s' is not one of the choices", opt, s);
 }
 
+void tool_not_input(const char *opt, const char *out,
+                    const char *const *ins, size_t n)
+{
+	struct stat so, si;
+	int exists;
+
+	if (!out || !strcmp(out, "-"))
+		return;
+	exists = stat(out, &so) == 0;
+	if (exists && !S_ISREG(so.st_mode))
+		return;                 /* a device or FIFO is written into */
+	for (size_t i = 0; i < n; i++) {
+		if (!ins[i] || !strcmp(ins[i], "-"))
+			continue;
+		if (exists ? stat(ins[i], &si) == 0 &&
+		             si.st_dev == so.st_dev && si.st_ino == so.st_ino
+		           : !strcmp(ins[i], out))
+			tool_usage_error("%s %s: that is the input file %s; "
+			                 "writing it would lose the data", opt,
+			                 out, ins[i]);
+	}
+}
+
+void tool_out_apart(const char *opt, const char *out, int argc, char **argv,
+                    int more, ...)
+{
+	const char **ins = malloc(((size_t)argc + (size_t)more) * sizeof *ins +
+	                          1);
+	size_t n = 0;
+	va_list ap;
+
+	if (!ins)
+		tool_die("out of memory");
+	for (int i = 0; i < argc; i++)
+		ins[n++] = argv[i];
+	va_start(ap, more);
+	for (int i = 0; i < more; i++)
+		ins[n++] = va_arg(ap, const char *);
+	va_end(ap);
+	tool_not_input(opt, out, ins, n);
+	free(ins);
+}
+
 FILE *tool_out_open(const char *path)
 {
 	struct stat st;

@@ -64,6 +64,17 @@ int tool_choice(const char *opt, const char *s, const char *const *names);
 FILE *tool_out_open(const char *path);
 void tool_out_commit(void);
 
+/* A usage error (status 2) when out, the file an output option opt names,
+ * is one of the n input files ins under any name (same device and inode,
+ * or the same name when out does not exist yet; NULL and "-" are
+ * skipped): writing it would replace what is read. */
+void tool_not_input(const char *opt, const char *out,
+                    const char *const *ins, size_t n);
+/* The same against the inputs argv[0..argc-1] and the more other files
+ * the tool reads (const char *, NULL for none), listed after. */
+void tool_out_apart(const char *opt, const char *out, int argc, char **argv,
+                    int more, ...);
+
 /* Open a named input, "-" meaning stdin, or die naming it. */
 FILE *tool_in_open(const char *path);
 void tool_in_close(FILE *f);
