@@ -42,12 +42,16 @@ static char *unknown_key, *unknown_label;   /* the first of them */
 
 typedef struct group {
 	char *name, *label;
+	size_t len;                     /* of name */
 	uint64_t records, *votes;
 	double *psum;
 } group;
 
-static group *groups;
+static group *groups;                   /* in order of first record */
 static size_t n_groups, cap_groups;
+static size_t *slots, n_slots;          /* open addressing by name: a
+                                         * group's index + 1, 0 empty;
+                                         * n_slots a power of two */
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -85,30 +89,69 @@ static size_t argmax(const float *p, size_t n)
 	return best;
 }
 
-/* The group a key belongs to (found by a linear search from the end,
- * since a group's records usually come together). */
-static group *group_of(const char *key, const char *label)
+/* FNV-1a over the n bytes of s. */
+static uint64_t name_hash(const char *s, size_t n)
 {
-	const char *sep = NULL;
-	size_t len;
+	uint64_t h = 14695981039346656037ULL;
 
-	for (const char *p = key; (p = strstr(p, opt.vote)); p++)
-		sep = p;
-	len = sep ? (size_t)(sep - key) : strlen(key);
-	for (size_t g = n_groups; g-- > 0;)
-		if (strlen(groups[g].name) == len &&
-		    memcmp(groups[g].name, key, len) == 0)
-			return &groups[g];
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot that holds the group called name (len bytes), or the empty
+ * slot where it would go. */
+static size_t *slot_of(const char *name, size_t len)
+{
+	size_t mask = n_slots - 1, i = (size_t)name_hash(name, len) & mask;
+
+	while (slots[i]) {
+		const group *g = &groups[slots[i] - 1];
+
+		if (g->len == len && memcmp(g->name, name, len) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return &slots[i];
+}
+
+/* Room for one more group, the table at most half full. */
+static void grow_groups(void)
+{
 	if (n_groups == cap_groups) {
 		cap_groups = cap_groups ? 2 * cap_groups : 64;
 		groups = realloc(groups, cap_groups * sizeof *groups);
 		if (!groups)
 			tool_die("out of memory");
 	}
+	if (2 * (n_groups + 1) > n_slots) {
+		free(slots);
+		n_slots = n_slots ? 2 * n_slots : 128;
+		slots = xcalloc(n_slots, sizeof *slots);
+		for (size_t g = 0; g < n_groups; g++)
+			*slot_of(groups[g].name, groups[g].len) = g + 1;
+	}
+}
+
+/* The group a key belongs to: the part before the last SEP. */
+static group *group_of(const char *key, const char *label)
+{
+	const char *sep = NULL;
+	size_t len, *slot;
+
+	for (const char *p = key; (p = strstr(p, opt.vote)); p++)
+		sep = p;
+	len = sep ? (size_t)(sep - key) : strlen(key);
+	grow_groups();
+	slot = slot_of(key, len);
+	if (*slot)
+		return &groups[*slot - 1];
 
 	group *g = &groups[n_groups++];
 
+	*slot = n_groups;
 	g->name = xstrndup(key, len);
+	g->len = len;
 	g->label = xstrndup(label, strlen(label));
 	g->records = 0;
 	g->votes = xcalloc(C, sizeof *g->votes);
@@ -189,6 +232,7 @@ static void emit_groups(void)
 		free(g->psum);
 	}
 	free(groups);
+	free(slots);
 	vote_right = right;
 	vote_labelled = labelled;
 }

@@ -79,7 +79,10 @@ cmp -s "$W/rep.tsv" "$W/rep.want" ||
 [ "$(head -1 "$W/v.tsv" | tr '\t' ' ')" = \
 	"group label predicted votes records p_c0 p_c1 p_c2" ] ||
 	fail "--vote header: $(head -1 "$W/v.tsv")"
-awk -F'\t' 'NR > 1 { g = $1; sub(/\.[^.]*$/, "", g)
+# vote_awk PREDICTIONS: the vote table (first five columns) from the
+# record table of the same records, groups in order of first record
+vote_awk() {
+	awk -F'\t' 'NR > 1 { g = $1; sub(/\.[^.]*$/, "", g)
 	if (!(g in lab)) { order[++n] = g; lab[g] = $2 }
 	cnt[g]++; v[g, $3]++; for (j = 0; j < 3; j++) ps[g, j] += $(j + 4) }
 	END { for (i = 1; i <= n; i++) { g = order[i]; b = 0
@@ -87,7 +90,9 @@ awk -F'\t' 'NR > 1 { g = $1; sub(/\.[^.]*$/, "", g)
 			if (v[g, "c" j] > v[g, "c" b] || (v[g, "c" j] == v[g, "c" b] &&
 			    ps[g, j] > ps[g, b])) b = j
 		printf "%s\t%s\tc%d\t%d\t%d\n", g, lab[g], b, v[g, "c" b], cnt[g] } }' \
-	"$W/p.tsv" >"$W/v.want"
+	"$1"
+}
+vote_awk "$W/p.tsv" >"$W/v.want"
 tail -n +2 "$W/v.tsv" | cut -f 1-5 | cmp -s - "$W/v.want" ||
 	fail "--vote differs from awk: $(diff "$W/v.want" "$W/v.tsv" | head -5)"
 [ "$(wc -l <"$W/v.want")" -eq 12 ] || fail "--vote: not 12 objects"
@@ -97,6 +102,16 @@ vr=$(awk -F'\t' '$2 == $3' "$W/v.want" | wc -l)
 va=$(awk -v r="$vr" 'BEGIN { printf "%.6f", r / 12 }')
 grep -q "^ddk-infer: vote accuracy $va ($vr/12 groups)$" "$W/verr" ||
 	fail "vote accuracy line: $(cat "$W/verr")"
+# 300 objects whose frames come interleaved (groups found by name, not by
+# being next to each other; the lookup table grows past its first size)
+gen 3 500 2 12 9 |
+	awk -F'\t' '{ split($1, a, "."); print a[2] "\t" NR "\t" $0 }' |
+	sort -k1,1n -k2,2n | cut -f 3- >"$W/many.tsv"
+"$IN" -q -m "$W/weak.json" "$W/many.tsv" >"$W/mp.tsv"
+vote_awk "$W/mp.tsv" >"$W/mv.want"
+"$IN" -q -m "$W/weak.json" --vote . "$W/many.tsv" | tail -n +2 | cut -f 1-5 |
+	cmp -s - "$W/mv.want" || fail "--vote on interleaved frames differs"
+[ "$(wc -l <"$W/mv.want")" -eq 300 ] || fail "--vote: not 300 objects"
 
 # -- unlabelled records, unknown labels -------------------------------------
 awk -F'\t' 'BEGIN { OFS = "\t" } { $2 = ""; print }' "$W/test.tsv" \
