@@ -56,44 +56,84 @@ static void emit(const char *key, const char *label, const float *x,
 	tool_progress("examples", ++written, 0);
 }
 
-/* One sound: one example, or one per window with keys path#k. */
+/* One example per whole window of the sound, keys path#k, read a window
+ * at a time: memory does not grow with the sound.  A sound shorter than
+ * one window gives one, padded with zeros. */
+static void pool_windows(ddk_sound *snd, const char *path, const char *key,
+                         const char *label)
+{
+	size_t W = opt.window, H = opt.hop, have;
+	float *w = malloc(W * sizeof *w), *skip = NULL;
+	char *wkey = malloc(strlen(key) + 24);
+
+	if (!w || !wkey)
+		tool_die("out of memory");
+	if (!(have = ddk_sound_read(snd, w, W)))
+		tool_die("%s: empty sound", path);
+	if (have < W)
+		memset(w + have, 0, (W - have) * sizeof *w);
+	for (size_t k = 0;; k++) {
+		sprintf(wkey, "%s#%zu", key, k);
+		emit(wkey, label, w, 1, W, -1, 1);
+		if (have < W)
+			break;
+		/* the next window starts H samples on */
+		if (H < W) {
+			memmove(w, w + H, (W - H) * sizeof *w);
+			have = W - H + ddk_sound_read(snd, w + W - H, H);
+		} else {
+			size_t gap = H - W, got = 0, g = 1;
+
+			if (gap && !skip && !(skip = malloc(4096 * sizeof *skip)))
+				tool_die("out of memory");
+			while (got < gap && g) {
+				g = ddk_sound_read(snd, skip, gap - got < 4096
+				                              ? gap - got : 4096);
+				got += g;
+			}
+			have = got < gap ? 0 : ddk_sound_read(snd, w, W);
+		}
+		if (have < W)
+			break;          /* whole windows only */
+	}
+	free(skip);
+	free(wkey);
+	free(w);
+}
+
+/* One sound: one example, or one per window with keys path#k.  With -l
+ * only the samples the length keeps are read. */
 static void pool_sound(const char *path, const char *key, const char *label)
 {
-	float *x;
-	size_t n;
+	ddk_sound *snd;
+	size_t frames, n;
 	int rate;
 	ddk_err err;
-	char *wkey;
+	float *x;
 
 	if (strcmp(path, "-") && access(path, R_OK) != 0)
 		tool_die("%s: %s", path, strerror(errno));
-	if (ddk_audio_read(path, &x, &n, &rate, &err))
-		tool_die("%s", err.msg);
 	if (!opt.norm_set)
 		opt.pool.norm = DDK_NORM_ROW;
-	if (!opt.window) {
-		emit(key, label, x, 1, n, -1, 1);
-		free(x);
+	if (ddk_sound_open(path, &snd, &frames, &rate, &err))
+		tool_die("%s", err.msg);
+	if (opt.window) {
+		pool_windows(snd, path, key, label);
+		ddk_sound_close(&snd);
 		return;
 	}
-
-	/* Whole windows only; a sound shorter than one gives one, padded. */
-	if (!(wkey = malloc(strlen(key) + 24)))
+	if (opt.pool.length && opt.pool.length < frames)
+		frames = opt.pool.length;
+	if (frames > DDK_VALUES_MAX)
+		tool_die("%s: %zu frames is more than %u (cut it with -l or "
+		         "--window)", path, frames, DDK_VALUES_MAX);
+	if (!(x = malloc(frames * sizeof *x)))
 		tool_die("out of memory");
-	for (size_t k = 0, start = 0; start + opt.window <= n ||
-	     (k == 0 && start == 0); k++, start += opt.hop) {
-		size_t len = n - start < opt.window ? n - start : opt.window;
-		float *w = malloc(opt.window * sizeof *w);
-
-		if (!w)
-			tool_die("out of memory");
-		memcpy(w, x + start, len * sizeof *w);
-		memset(w + len, 0, (opt.window - len) * sizeof *w);
-		sprintf(wkey, "%s#%zu", key, k);
-		emit(wkey, label, w, 1, opt.window, -1, 1);
-		free(w);
-	}
-	free(wkey);
+	n = ddk_sound_read(snd, x, frames);
+	ddk_sound_close(&snd);
+	if (n == 0)
+		tool_die("%s: empty sound", path);
+	emit(key, label, x, 1, n, -1, 1);
 	free(x);
 }
 

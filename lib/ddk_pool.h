@@ -48,9 +48,23 @@ ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
                         ddk_err *err);
 
 /* Read a sound file ("-" is stdin) through libsndfile, mixed down to
- * mono: *x gets *n samples in [-1, 1], *rate the sample rate. */
+ * mono: *x gets *n samples in [-1, 1], *rate the sample rate.  At most
+ * DDK_VALUES_MAX frames (DDK_ERANGE beyond). */
 ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
                           int *rate, ddk_err *err);
+
+/* The same a piece at a time, so that a long sound need not be held
+ * whole (stdin still is: libsndfile may seek in it).  Open gives the
+ * frame count as the file states it and the rate (DDK_EFORMAT for a file
+ * that is not sound, or empty); each read puts the next up to n mono
+ * samples (channels averaged) into x and returns how many, 0 at the
+ * end. */
+typedef struct ddk_sound ddk_sound;
+
+ddk_status ddk_sound_open(const char *path, ddk_sound **s, size_t *frames,
+                          int *rate, ddk_err *err);
+size_t ddk_sound_read(ddk_sound *s, float *x, size_t n);
+void ddk_sound_close(ddk_sound **s);
 
 /*
  * Examples from an array file: IDX (gzipped or not; uint8, float32 or

@@ -226,48 +226,125 @@ static ddk_status slurp_stdin(membuf *m, ddk_err *err)
 	return DDK_OK;
 }
 
-/* Read all frames of snd, averaging the channels. */
-static ddk_status mixdown(SNDFILE *snd, const SF_INFO *info, float **x,
-                          size_t *n, const char *path, ddk_err *err)
-{
-	int ch = info->channels;
-	size_t frames = (size_t)info->frames, got = 0;
-	float *buf, *mono;
-	enum { CHUNK = 4096 };
+struct ddk_sound {
+	SNDFILE *snd;
+	membuf m;               /* stdin, read whole */
+	int ch;
+	float *buf;             /* interleaved frames, with ch > 1 */
+};
 
-	if (info->frames <= 0)
+enum { CHUNK = 4096 };     /* frames a read with more than one channel */
+
+void ddk_sound_close(ddk_sound **sp)
+{
+	ddk_sound *s = sp ? *sp : NULL;
+
+	if (!s)
+		return;
+	if (s->snd)
+		sf_close(s->snd);
+	free(s->m.p);
+	free(s->buf);
+	free(s);
+	*sp = NULL;
+}
+
+ddk_status ddk_sound_open(const char *path, ddk_sound **out, size_t *frames,
+                          int *rate, ddk_err *err)
+{
+	SF_VIRTUAL_IO vio = { mb_len, mb_seek, mb_read, mb_write, mb_tell };
+	SF_INFO info;
+	ddk_sound *s = calloc(1, sizeof *s);
+	ddk_status st;
+
+	*out = NULL;
+	if (!s)
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	memset(&info, 0, sizeof info);
+	if (!strcmp(path, "-")) {
+		if ((st = slurp_stdin(&s->m, err))) {
+			free(s);
+			return st;
+		}
+		s->snd = sf_open_virtual(&vio, SFM_READ, &info, &s->m);
+	} else {
+		s->snd = sf_open(path, SFM_READ, &info);
+	}
+	if (!s->snd) {
+		st = ddk_fail(err, DDK_EFORMAT, "%s: %s", path,
+		              sf_strerror(NULL));
+		ddk_sound_close(&s);
+		return st;
+	}
+	sf_command(s->snd, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+	s->ch = info.channels;
+	if (info.frames <= 0) {
+		ddk_sound_close(&s);
 		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", path);
-	if (frames > DDK_VALUES_MAX)
-		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
-		                "%u", path, frames, DDK_VALUES_MAX);
-	mono = malloc(frames * sizeof *mono);
-	buf = ch > 1 ? malloc((size_t)CHUNK * ch * sizeof *buf) : NULL;
-	if (!mono || (ch > 1 && !buf)) {
-		free(mono);
-		free(buf);
+	}
+	if (s->ch > 1 &&
+	    !(s->buf = malloc((size_t)CHUNK * s->ch * sizeof *s->buf))) {
+		ddk_sound_close(&s);
 		return ddk_fail(err, DDK_ENOMEM, "out of memory");
 	}
-	while (ch == 1 && got < frames) {
-		sf_count_t k = sf_readf_float(snd, mono + got,
-		                              (sf_count_t)(frames - got));
+	*frames = (size_t)info.frames;
+	*rate = info.samplerate;
+	*out = s;
+	return DDK_OK;
+}
+
+size_t ddk_sound_read(ddk_sound *s, float *x, size_t n)
+{
+	size_t got = 0;
+
+	/* mono straight into x; more channels averaged frame by frame */
+	while (s->ch == 1 && got < n) {
+		sf_count_t k = sf_readf_float(s->snd, x + got,
+		                              (sf_count_t)(n - got));
 
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
-	while (ch > 1 && got < frames) {
-		sf_count_t k = sf_readf_float(snd, buf, CHUNK);
+	while (s->ch > 1 && got < n) {
+		size_t want = n - got < CHUNK ? n - got : CHUNK;
+		sf_count_t k = sf_readf_float(s->snd, s->buf,
+		                              (sf_count_t)want);
 
 		if (k <= 0)
 			break;
-		for (sf_count_t i = 0; i < k && got < frames; i++, got++) {
+		for (sf_count_t i = 0; i < k; i++, got++) {
 			double acc = 0;
-			for (int c = 0; c < ch; c++)
-				acc += buf[i * ch + c];
-			mono[got] = (float)(acc / ch);
+
+			for (int c = 0; c < s->ch; c++)
+				acc += s->buf[i * s->ch + c];
+			x[got] = (float)(acc / s->ch);
 		}
 	}
-	free(buf);
+	return got;
+}
+
+ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
+                          int *rate, ddk_err *err)
+{
+	ddk_sound *s;
+	size_t frames, got;
+	float *mono;
+	ddk_status st = ddk_sound_open(path, &s, &frames, rate, err);
+
+	if (st)
+		return st;
+	if (frames > DDK_VALUES_MAX) {
+		ddk_sound_close(&s);
+		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
+		                "%u", path, frames, DDK_VALUES_MAX);
+	}
+	if (!(mono = malloc(frames * sizeof *mono))) {
+		ddk_sound_close(&s);
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	}
+	got = ddk_sound_read(s, mono, frames);
+	ddk_sound_close(&s);
 	if (got == 0) {
 		free(mono);
 		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", path);
@@ -275,34 +352,4 @@ static ddk_status mixdown(SNDFILE *snd, const SF_INFO *info, float **x,
 	*x = mono;
 	*n = got;
 	return DDK_OK;
-}
-
-ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
-                          int *rate, ddk_err *err)
-{
-	SF_VIRTUAL_IO vio = { mb_len, mb_seek, mb_read, mb_write, mb_tell };
-	SF_INFO info;
-	SNDFILE *snd;
-	membuf m = { 0 };
-	ddk_status s;
-
-	memset(&info, 0, sizeof info);
-	if (!strcmp(path, "-")) {
-		if ((s = slurp_stdin(&m, err)))
-			return s;
-		snd = sf_open_virtual(&vio, SFM_READ, &info, &m);
-	} else {
-		snd = sf_open(path, SFM_READ, &info);
-	}
-	if (!snd) {
-		free(m.p);
-		return ddk_fail(err, DDK_EFORMAT, "%s: %s", path,
-		                sf_strerror(NULL));
-	}
-	sf_command(snd, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
-	s = mixdown(snd, &info, x, n, path, err);
-	*rate = info.samplerate;
-	sf_close(snd);
-	free(m.p);
-	return s;
 }

@@ -168,6 +168,45 @@ PYEOF
 "$P" -q -p 100 - <"$W/long.wav" --tsv | cut -f 3- >"$W/stdin"
 [ "$(cut -f 1,2 "$W/stdin")" = "1	2000" ] && cmp -s "$W/file" "$W/stdin" ||
 	fail "a long sound on stdin differs from the file"
+# windows are read a window at a time: checked against NumPy over the
+# whole mixdown (three channels, 20,000 frames, so windows straddle the
+# reader's 4096-frame chunks), hop shorter than, equal to and longer
+# than the window, and -l reading only what it keeps
+"$PY" - "$W/three.wav" <<'PYEOF' || fail "writing three.wav"
+import math, struct, sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(3); w.setsampwidth(2); w.setframerate(8000)
+    w.writeframes(b"".join(struct.pack("<3h", *(int(9000 * math.sin(i / (5 + c)))
+                                               for c in range(3)))
+                           for i in range(20000)))
+PYEOF
+"$P" -q -p 1 --normalize none "$W/three.wav" >"$W/three-all.ddk"
+for h in 3000 5000 7001; do
+	"$P" -q --window 5000 --hop $h -p 50 --normalize none "$W/three.wav" \
+		>"$W/three-$h.ddk" || fail "--window 5000 --hop $h"
+done
+"$P" -q -l 12345 -u 3 -p 5 --normalize none "$W/three.wav" >"$W/three-l.ddk"
+"$PY" - "$W" <<'PYEOF' || fail "windows or -l differ from NumPy"
+import sys, numpy as np, ddkstream
+w = sys.argv[1]
+def recs(name):
+    return list(ddkstream.read_records(open(w + "/" + name, "rb")))
+(_, _, x), = recs("three-all.ddk")
+x = x[0].astype(np.float64)
+assert len(x) == 20000
+for h in (3000, 5000, 7001):
+    r = recs("three-%d.ddk" % h)
+    starts = range(0, len(x) - 5000 + 1, h)
+    assert [k for k, l, v in r] == [w + "/three.wav#%d" % i
+                                    for i in range(len(starts))], h
+    for s, (k, l, v) in zip(starts, r):
+        want = x[s:s + 5000].reshape(100, 50).mean(axis=1)
+        assert np.abs(v[0] - want).max() < 1e-6, k
+(_, _, v), = recs("three-l.ddk")
+want = x[:12345][:12345 // 3 * 3].reshape(3, -1)[:, :4115 // 5 * 5]
+assert v.shape == (3, 823)
+assert np.abs(v - want.reshape(3, 823, 5).mean(axis=2)).max() < 1e-6
+PYEOF
 
 # 6. Ogg Vorbis at 44.1 kHz through libsndfile, with a label for named
 # files; every one of its 64512 samples is read.
