@@ -583,6 +583,9 @@ int main(int argc, char **argv)
 	if (opt.val_split > 0 &&
 	    ddk_dataset_split(&d, opt.val_split, opt.train.seed, &v, &err))
 		tool_die("%s", err.msg);
+	if (d.n == 0 && v.n > 0)
+		tool_die("--val-split %g: no record left for training (%zu "
+		         "records)", opt.val_split, v.n);
 	if (d.n == 0)
 		tool_die("%s: no training records", first < argc ?
 		         argv[first] : "-");
