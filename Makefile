@@ -134,8 +134,9 @@ clean:
 # Fuzz harnesses (clang's libFuzzer), built over the library's sources and
 # run for FUZZ_SECONDS each on the seed inputs in tests/data (streams and
 # arrays), tests/fuzz/models (model files), tests/fuzz/streams
-# (labelled streams to train on) and tests/fuzz/curves (curves to fit, in
-# the byte layout fuzz_fit.c reads).  The model, training and fit
+# (labelled streams to train on), tests/fuzz/curves (curves to fit, in
+# the byte layout fuzz_fit.c reads) and tests/fuzz/sounds (signals to
+# pool, as fuzz_pool.c reads them).  The model, training and fit
 # harnesses link the whole library, without the AVX2 clones, which the
 # instrumented build does not link.
 FUZZ_SECONDS ?= 60
@@ -144,7 +145,7 @@ FUZZ_SRC = lib/base.c lib/rng.c lib/stream.c lib/pool.c lib/array.c lib/pairs.c
 fuzz:
 	@mkdir -p build-fuzz/corpus-stream build-fuzz/corpus-array \
 		build-fuzz/corpus-model build-fuzz/corpus-train \
-		build-fuzz/corpus-fit
+		build-fuzz/corpus-fit build-fuzz/corpus-pool
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_stream \
 		tests/fuzz/fuzz_stream.c $(FUZZ_SRC) $(LIBS)
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_array \
@@ -155,6 +156,8 @@ fuzz:
 		-o build-fuzz/fuzz_train tests/fuzz/fuzz_train.c $(LIB_SRC) $(LIBS)
 	clang $(DDK_CFLAGS) -D_GNU_SOURCE -DDDK_NO_CLONES $(FUZZ_FLAGS) \
 		-o build-fuzz/fuzz_fit tests/fuzz/fuzz_fit.c $(LIB_SRC) $(LIBS)
+	clang $(DDK_CFLAGS) -D_GNU_SOURCE $(FUZZ_FLAGS) -o build-fuzz/fuzz_pool \
+		tests/fuzz/fuzz_pool.c $(FUZZ_SRC) $(LIBS)
 	build-fuzz/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-stream tests/data
 	build-fuzz/fuzz_array -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
@@ -165,5 +168,7 @@ fuzz:
 		-max_len=8192 build-fuzz/corpus-train tests/fuzz/streams
 	build-fuzz/fuzz_fit -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
 		-max_len=4096 build-fuzz/corpus-fit tests/fuzz/curves
+	build-fuzz/fuzz_pool -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ \
+		-max_len=4096 build-fuzz/corpus-pool tests/fuzz/sounds
 
 .PHONY: fuzz
