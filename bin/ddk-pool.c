@@ -44,6 +44,12 @@ static FILE *out;
 static ddk_record rec;
 static uint64_t written;
 
+static void put(const ddk_record *r)
+{
+	tool_write(out, r, opt.tsv);
+	tool_progress("examples", ++written, 0);
+}
+
 static void emit(const char *key, const char *label, const float *x,
                  size_t rows, size_t n, double lo, double hi)
 {
@@ -52,8 +58,7 @@ static void emit(const char *key, const char *label, const float *x,
 	if (ddk_pool_map(&rec, key, label, x, rows, n, &opt.pool, lo, hi,
 	                 &err))
 		tool_die("%s", err.msg);
-	tool_write(out, &rec, opt.tsv);
-	tool_progress("examples", ++written, 0);
+	put(&rec);
 }
 
 /* One example per whole window of the sound, keys path#k, read a window
@@ -101,15 +106,14 @@ static void pool_windows(ddk_sound *snd, const char *path, const char *key,
 	free(w);
 }
 
-/* One sound: one example, or one per window with keys path#k.  With -l
- * only the samples the length keeps are read. */
+/* One sound: one example, or one per window with keys path#k; either
+ * way read a piece at a time. */
 static void pool_sound(const char *path, const char *key, const char *label)
 {
 	ddk_sound *snd;
-	size_t frames, n;
+	size_t frames;
 	int rate;
 	ddk_err err;
-	float *x;
 
 	if (strcmp(path, "-") && access(path, R_OK) != 0)
 		tool_die("%s: %s", path, strerror(errno));
@@ -122,19 +126,10 @@ static void pool_sound(const char *path, const char *key, const char *label)
 		ddk_sound_close(&snd);
 		return;
 	}
-	if (opt.pool.length && opt.pool.length < frames)
-		frames = opt.pool.length;
-	if (frames > DDK_VALUES_MAX)
-		tool_die("%s: %zu frames is more than %u (cut it with -l or "
-		         "--window)", path, frames, DDK_VALUES_MAX);
-	if (!(x = malloc(frames * sizeof *x)))
-		tool_die("out of memory");
-	n = ddk_sound_read(snd, x, frames);
+	if (ddk_pool_sound(&rec, key, label, snd, frames, &opt.pool, &err))
+		tool_die("%s", err.msg);
 	ddk_sound_close(&snd);
-	if (n == 0)
-		tool_die("%s: empty sound", path);
-	emit(key, label, x, 1, n, -1, 1);
-	free(x);
+	put(&rec);
 }
 
 /* The folder part of path, with its slash ("" for none). */

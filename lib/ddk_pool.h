@@ -66,6 +66,14 @@ ddk_status ddk_sound_open(const char *path, ddk_sound **s, size_t *frames,
 size_t ddk_sound_read(ddk_sound *s, float *x, size_t n);
 void ddk_sound_close(ddk_sound **s);
 
+/* ddk_pool_map of a whole sound just opened (frames as open gave it),
+ * read a piece at a time, so that only the map is held: the same map,
+ * with sound's fixed range [-1, 1].  A file holding another number of
+ * samples than it states is read again, whole, to keep that promise. */
+ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
+                          ddk_sound *snd, size_t frames,
+                          const ddk_pool_opts *o, ddk_err *err);
+
 /*
  * Examples from an array file: IDX (gzipped or not; uint8, float32 or
  * float64) or NumPy .npy (uint8, float32, float64; C order).  The first

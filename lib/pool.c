@@ -110,16 +110,17 @@ static void op_range(ddk_pool_op op, double *lo, double *hi)
 	}
 }
 
-ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
-                        const float *x, size_t rows, size_t n,
-                        const ddk_pool_opts *o, double lo, double hi,
-                        ddk_err *err)
+/* The map's shape for rows signals of n samples: checks it, sizes out,
+ * and gives the utterances, their step and the steps of a row. */
+static ddk_status map_shape(ddk_record *out, const char *key,
+                            const char *label, size_t rows, size_t n,
+                            const ddk_pool_opts *o, size_t *u_out,
+                            size_t *step_out, size_t *t_out, ddk_err *err)
 {
 	size_t len = o->length ? o->length : n;
 	size_t u = o->utterances > 1 ? o->utterances : 1;
 	size_t p = o->pool ? o->pool : 1;
-	size_t out_rows, step, t_len;
-	ddk_status s;
+	size_t step, t_len;
 
 	/* Shape: rows of `step` samples after length and utterances. */
 	if (u > 1 && rows != 1)
@@ -128,24 +129,29 @@ ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
 	if (u > len)
 		return ddk_fail(err, DDK_ERANGE, "key %s: %zu utterances but "
 		                "only %zu samples", key, u, len);
-	out_rows = rows * u;
 	step = len / u;
 	if (p > step)
 		return ddk_fail(err, DDK_ERANGE, "key %s: pool of %zu is longer "
 		                "than an utterance of %zu samples", key, p, step);
 	t_len = step / p;
-	if ((s = ddk_record_set(out, key, label, (uint32_t)out_rows,
-	                        (uint32_t)t_len, err)))
-		return s;
+	*u_out = u;
+	*step_out = step;
+	*t_out = t_len;
+	if (rows * u > UINT32_MAX || t_len > UINT32_MAX)
+		return ddk_fail(err, DDK_ERANGE, "key %s: %zu x %zu values "
+		                "exceed the limit", key, rows * u, t_len);
+	return ddk_record_set(out, key, label, (uint32_t)(rows * u),
+	                      (uint32_t)t_len, err);
+}
 
-	/* Crop or pad, cut and pool, row by row. */
-	for (size_t r = 0; r < out_rows; r++)
-		pool_row(out->v + r * t_len, x + (r / u) * n, n,
-		         (r % u) * step, t_len, p, o->op);
+/* Step 4 over the pooled map in out. */
+static void normalize_map(ddk_record *out, const ddk_pool_opts *o,
+                          double lo, double hi)
+{
+	size_t t_len = out->cols, n_rows = out->rows;
 
-	/* Normalise. */
 	op_range(o->op, &lo, &hi);
-	for (size_t r = 0; r < out_rows; r++) {
+	for (size_t r = 0; r < n_rows; r++) {
 		float *z = out->v + r * t_len;
 
 		if (o->norm == DDK_NORM_ROW)
@@ -155,7 +161,26 @@ ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
 				z[t] = (float)(((double)z[t] - lo) / (hi - lo));
 	}
 	if (o->norm == DDK_NORM_FULL && !(hi > lo))
-		normalize_row(out->v, (size_t)out_rows * t_len);
+		normalize_row(out->v, n_rows * t_len);
+}
+
+ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
+                        const float *x, size_t rows, size_t n,
+                        const ddk_pool_opts *o, double lo, double hi,
+                        ddk_err *err)
+{
+	size_t u = 1, step = 0, t_len = 0, p = o->pool ? o->pool : 1;
+	ddk_status s = map_shape(out, key, label, rows, n, o, &u, &step,
+	                         &t_len, err);
+
+	if (s)
+		return s;
+
+	/* Crop or pad, cut and pool, row by row. */
+	for (size_t r = 0; r < out->rows; r++)
+		pool_row(out->v + r * t_len, x + (r / u) * n, n,
+		         (r % u) * step, t_len, p, o->op);
+	normalize_map(out, o, lo, hi);
 	return DDK_OK;
 }
 
@@ -351,5 +376,90 @@ ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
 	}
 	*x = mono;
 	*n = got;
+	return DDK_OK;
+}
+
+/* The whole of snd again, n samples as counted, pooled in memory. */
+static ddk_status pool_again(ddk_record *out, const char *key,
+                             const char *label, ddk_sound *snd, size_t n,
+                             const ddk_pool_opts *o, ddk_err *err)
+{
+	float *x;
+	ddk_status s;
+
+	if (n == 0)
+		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", key);
+	if (n > DDK_VALUES_MAX)
+		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
+		                "%u", key, n, DDK_VALUES_MAX);
+	if (sf_seek(snd->snd, 0, SEEK_SET) != 0)
+		return ddk_fail(err, DDK_EIO, "%s: cannot read it again", key);
+	if (!(x = malloc(n * sizeof *x)))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	n = ddk_sound_read(snd, x, n);
+	s = ddk_pool_map(out, key, label, x, 1, n, o, -1, 1, err);
+	free(x);
+	return s;
+}
+
+/* Up to n samples of snd into x, the rest of the n zeros; how many were
+ * read. */
+static size_t read_padded(ddk_sound *snd, float *x, size_t n)
+{
+	size_t got = ddk_sound_read(snd, x, n);
+
+	memset(x + got, 0, (n - got) * sizeof *x);
+	return got;
+}
+
+ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
+                          ddk_sound *snd, size_t frames,
+                          const ddk_pool_opts *o, ddk_err *err)
+{
+	size_t u = 1, step = 0, t_len = 0, p = o->pool ? o->pool : 1;
+	size_t per = p < 16384 ? 16384 / p : 1, at = 0, ended = 0;
+	float *buf;
+	ddk_status s = map_shape(out, key, label, 1, frames, o, &u, &step,
+	                         &t_len, err);
+
+	if (s)
+		return s;
+	if (!(buf = malloc(per * p * sizeof *buf)))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+
+	/* Utterance by utterance, `per` windows a read: each window is
+	 * reduced from the same samples as over the whole sound. */
+	for (size_t r = 0; r < u; r++) {
+		float *z = out->v + r * t_len;
+
+		for (size_t skip = r * step - at; skip && !ended;) {
+			size_t k = skip < per * p ? skip : per * p;
+			size_t got = ddk_sound_read(snd, buf, k);
+
+			ended = got < k;
+			skip -= got;
+			at += got;
+		}
+		for (size_t t = 0; t < t_len; t += per) {
+			size_t k = t_len - t < per ? t_len - t : per;
+			size_t got = ended ? 0 : read_padded(snd, buf, k * p);
+
+			ended = ended || got < k * p;
+			at += got;
+			pool_row(z + t, buf, got, 0, k, p, o->op);
+		}
+	}
+	/* A file that holds other than the samples it says: without a
+	 * length, the map's shape follows the samples there are, so count
+	 * them, and pool them all again if they differ. */
+	if (!o->length && !ended)
+		for (size_t got = 1; got;) {
+			got = ddk_sound_read(snd, buf, per * p);
+			at += got;
+		}
+	free(buf);
+	if (!o->length && at != frames)
+		return pool_again(out, key, label, snd, at, o, err);
+	normalize_map(out, o, -1, 1);
 	return DDK_OK;
 }

@@ -1,8 +1,12 @@
 /*
  * check_pool.c - pooling, cutting and normalising input maps, against
- * values worked out by hand.
+ * values worked out by hand; a sound pooled in pieces against the same
+ * sound pooled whole.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sndfile.h>
 #include "check_util.h"
 #include "ddk.h"
 
@@ -89,6 +93,75 @@ START_TEST(shapes_that_do_not_fit)
 }
 END_TEST
 
+/* A sound pooled a piece at a time (ddk_pool_sound) gives the bytes of
+ * the whole sound pooled in memory (ddk_audio_read, ddk_pool_map): three
+ * channels, reads that cut windows and utterances, with and without a
+ * length, and when the caller states a wrong number of frames (the map
+ * then follows the samples there are, as in memory). */
+START_TEST(sound_in_pieces)
+{
+	char path[] = "/tmp/check_pool_sound.XXXXXX";
+	int fd = mkstemp(path);
+	SF_INFO info = { 0, 8000, 3, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 0, 0 };
+	SNDFILE *w;
+	const size_t n = 50001;
+	short *pcm = malloc(3 * n * sizeof *pcm);
+	const ddk_pool_opts opts[] = {
+		{ 0, 3, 7, DDK_POOL_RMS, DDK_NORM_ROW },
+		{ 0, 1, 1, DDK_POOL_MEAN, DDK_NORM_NONE },
+		{ 0, 8, 60, DDK_POOL_ABSMEAN, DDK_NORM_FULL },
+		{ 30000, 2, 100, DDK_POOL_MAX, DDK_NORM_ROW },
+		{ 70000, 4, 333, DDK_POOL_MEAN, DDK_NORM_FULL },
+	};
+	const long wrong[] = { 0, 500, -500, -40000 };
+	float *x;
+	size_t got;
+	int rate;
+
+	ck_assert(fd >= 0 && pcm);
+	close(fd);
+	for (size_t i = 0; i < 3 * n; i++)
+		pcm[i] = (short)(9000 * sin((double)i / (11 + i % 3)) +
+		                 (double)(i % 17) * 50);
+	w = sf_open(path, SFM_WRITE, &info);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(sf_writef_short(w, pcm, (sf_count_t)n), n);
+	sf_close(w);
+	ck_assert_int_eq(ddk_audio_read(path, &x, &got, &rate, NULL), DDK_OK);
+	ck_assert_uint_eq(got, n);
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+		for (size_t j = 0; j < sizeof wrong / sizeof wrong[0]; j++) {
+			ddk_record whole, piece;
+			ddk_sound *snd;
+			size_t frames;
+
+			ddk_record_init(&whole);
+			ddk_record_init(&piece);
+			ck_assert_int_eq(ddk_pool_map(&whole, "k", "l", x, 1, n,
+			                              &opts[i], -1, 1, NULL), 0);
+			ck_assert_int_eq(ddk_sound_open(path, &snd, &frames,
+			                                &rate, NULL), DDK_OK);
+			ck_assert_uint_eq(frames, n);
+			frames = (size_t)((long)frames + wrong[j]);
+			ck_assert_int_eq(ddk_pool_sound(&piece, "k", "l", snd,
+			                                frames, &opts[i], NULL),
+			                 DDK_OK);
+			ddk_sound_close(&snd);
+			ck_assert_uint_eq(piece.rows, whole.rows);
+			ck_assert_uint_eq(piece.cols, whole.cols);
+			ck_assert_msg(!memcmp(piece.v, whole.v, (size_t)whole.rows *
+			                      whole.cols * sizeof *whole.v),
+			              "options %zu, frames off by %ld", i,
+			              wrong[j]);
+			ddk_record_free(&whole);
+			ddk_record_free(&piece);
+		}
+	free(x);
+	free(pcm);
+	unlink(path);
+}
+END_TEST
+
 static Suite *pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -99,6 +172,7 @@ static Suite *pool_suite(void)
 	tcase_add_test(tc, length_utterances_remainders);
 	tcase_add_test(tc, normalisation);
 	tcase_add_test(tc, shapes_that_do_not_fit);
+	tcase_add_test(tc, sound_in_pieces);
 	suite_add_tcase(s, tc);
 	return s;
 }
