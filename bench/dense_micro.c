@@ -4,7 +4,9 @@
  * less backward without).  Prints the best of REPS rounds in
  * microseconds per call.  Build from the top of the checkout:
  *   cc -O2 -Ilib bench/dense_micro.c build/libddk.a -lm -o dense_micro
- * Usage: dense_micro [B n_in n_out [rounds]]   (default 32 784 48 7)
+ * Usage: dense_micro [B n_in n_out [rounds [level]]]
+ *   (default 32 784 48 7 2; level as ddk_dense_use_simd: 0 portable,
+ *   1 AVX2, 2 AVX-512 where the CPU has it)
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -36,6 +38,7 @@ int main(int argc, char **argv)
 {
 	size_t B = 32, I = 784, O = 48, N = 200;
 	int rounds = argc > 4 ? atoi(argv[4]) : 7;
+	int level = argc > 5 ? atoi(argv[5]) : 2;
 	unsigned seed = 1;
 	double best[3] = { 1e9, 1e9, 1e9 };
 
@@ -51,6 +54,7 @@ int main(int argc, char **argv)
 
 	if (!x || !w || !b || !dy || !y || !dw || !db || !dx)
 		return 1;
+	ddk_dense_use_simd(level);
 	for (int r = 0; r < rounds; r++) {
 		double t0 = now(), t1, t2, t3;
 
@@ -71,7 +75,8 @@ int main(int argc, char **argv)
 		best[2] = h < best[2] ? h : best[2];
 		memcpy(dw, w, O * I * sizeof *dw);  /* keep dw bounded */
 	}
-	printf("forward %.1f us  dw %.1f us  dx %.1f us  (%zux%zux%zu)\n",
-	       1e6 * best[0], 1e6 * best[1], 1e6 * best[2], B, I, O);
+	printf("forward %.1f us  dw %.1f us  dx %.1f us  (%zux%zux%zu, "
+	       "level %d)\n", 1e6 * best[0], 1e6 * best[1], 1e6 * best[2], B,
+	       I, O, level);
 	return 0;
 }

@@ -84,10 +84,11 @@ void ddk_dense_backward(const float *x, const float *dy, size_t B,
                         float *dw, float *db, float *dx);
 /* Each sum of the two above is a fixed sequence of fused multiply-adds
  * (one rounding per term), so the bits do not depend on the machine.
- * Choose their path, for tests that compare them: 0 the portable loops
- * (fmaf), 1 AVX2 with FMA where the CPU has them (the default).  Not
+ * Choose the widest path they may take, for tests that compare them: 0
+ * the portable loops (fmaf), 1 AVX2 with FMA, 2 also AVX-512 for the
+ * backward products (the default); each where the CPU has it.  Not
  * thread-safe. */
-void ddk_dense_use_simd(int on);
+void ddk_dense_use_simd(int level);
 
 /* y = act(x) elementwise over n values (y may be x). */
 void ddk_act_forward(ddk_activation a, const float *x, size_t n, float *y);

@@ -75,11 +75,12 @@ static inline float hsum8(const v8f *v)
 	return sum8((const float *)v);
 }
 
-static int dense_simd = 1;      /* 0: the portable loops always */
+static int dense_simd = 2;      /* the widest path allowed: 0 portable,
+                                 * 1 AVX2, 2 AVX-512 */
 
-void ddk_dense_use_simd(int on)
+void ddk_dense_use_simd(int level)
 {
-	dense_simd = on != 0;
+	dense_simd = level < 0 ? 0 : level > 2 ? 2 : level;
 }
 
 /* The portable kernels: one fmaf per term, in the order of the SIMD
@@ -284,6 +285,202 @@ KERNEL void fma_rows(const float *a, size_t ka, size_t ja, const float *m,
 		}
 }
 
+/* 1 when this CPU has AVX-512 (foundation). */
+static int have_avx512(void)
+{
+	static int level = -1;
+
+	if (level < 0)
+		level = __builtin_cpu_supports("avx512f");
+	return level;
+}
+
+#define KERNEL512 static inline __attribute__((always_inline, \
+                                                target("avx512f,avx2,fma")))
+
+/* fma_rows with 32 columns at a time in two 512-bit registers, the last
+ * block masked, and up to 8 rows of out (nk) a pass: each column is the
+ * same chain of fused multiply-adds, so the bits are those of fma_rows. */
+KERNEL512 void fma_rows512(const float *a, size_t ka, size_t ja,
+                           const float *m, size_t nj, size_t n_in,
+                           size_t nk, int acc, float *out)
+{
+	for (size_t i = 0; i < n_in; i += 32) {
+		size_t left = n_in - i;
+		__mmask16 k0 = left >= 16 ? 0xffff
+		             : (__mmask16)((1u << left) - 1);
+		__mmask16 k1 = left >= 32 ? 0xffff : left > 16
+		             ? (__mmask16)((1u << (left - 16)) - 1) : 0;
+		__m512 g[8][2];
+
+		#pragma GCC unroll 8
+		for (size_t k = 0; k < nk; k++) {
+			const float *o = out + k * n_in + i;
+
+			g[k][0] = acc ? _mm512_maskz_loadu_ps(k0, o)
+			              : _mm512_setzero_ps();
+			g[k][1] = acc ? _mm512_maskz_loadu_ps(k1, o + 16)
+			              : _mm512_setzero_ps();
+		}
+		for (size_t j = 0; j < nj; j++) {
+			const float *r = m + j * n_in + i;
+			__m512 u0 = _mm512_maskz_loadu_ps(k0, r);
+			__m512 u1 = _mm512_maskz_loadu_ps(k1, r + 16);
+
+			#pragma GCC unroll 8
+			for (size_t k = 0; k < nk; k++) {
+				__m512 ak = _mm512_set1_ps(a[k * ka + j * ja]);
+
+				g[k][0] = _mm512_fmadd_ps(ak, u0, g[k][0]);
+				g[k][1] = _mm512_fmadd_ps(ak, u1, g[k][1]);
+			}
+		}
+		#pragma GCC unroll 8
+		for (size_t k = 0; k < nk; k++) {
+			_mm512_mask_storeu_ps(out + k * n_in + i, k0, g[k][0]);
+			_mm512_mask_storeu_ps(out + k * n_in + i + 16, k1,
+			                      g[k][1]);
+		}
+	}
+}
+
+/* The eight floats at p in both halves of a 512-bit register. */
+KERNEL512 __m512 twice8(const float *p)
+{
+	__m512 t = _mm512_castps256_ps512(_mm256_loadu_ps(p));
+
+	return _mm512_shuffle_f32x4(t, t, 0x44);
+}
+
+/* Eight floats from p and eight from q, side by side. */
+KERNEL512 __m512 pair8(const float *p, const float *q)
+{
+	return _mm512_shuffle_f32x4(_mm512_castps256_ps512(_mm256_loadu_ps(p)),
+	                            _mm512_castps256_ps512(_mm256_loadu_ps(q)),
+	                            0x44);
+}
+
+/* dot4x2 for rows o .. o + nr - 1 at once (nr 4 or 8): each register
+ * holds the eight lanes of two rows, so every row's sum has the lanes
+ * and order of dot4x2 and the same bits. */
+KERNEL512 void dot4xr_512(const float *const xs[4], const float *const *ws,
+                          size_t nr, size_t n8, size_t n_in, float t[4][8])
+{
+	__m512 a[4][4];
+	float l[16];
+
+	#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		#pragma GCC unroll 4
+		for (size_t h = 0; h < nr / 2; h++)
+			a[k][h] = _mm512_setzero_ps();
+	for (size_t i = 0; i < n8; i += 8) {
+		__m512 wp[4];
+
+		#pragma GCC unroll 4
+		for (size_t h = 0; h < nr / 2; h++)
+			wp[h] = pair8(ws[2 * h] + i, ws[2 * h + 1] + i);
+		#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			__m512 u = twice8(xs[k] + i);
+
+			#pragma GCC unroll 4
+			for (size_t h = 0; h < nr / 2; h++)
+				a[k][h] = _mm512_fmadd_ps(u, wp[h], a[k][h]);
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		for (size_t h = 0; h < nr / 2; h++) {
+			_mm512_storeu_ps(l, a[k][h]);
+			t[k][2 * h] = sum8(l);
+			t[k][2 * h + 1] = sum8(l + 8);
+		}
+	for (int k = 0; k < 4; k++)
+		for (size_t r = 0; r < nr; r++)
+			for (size_t i = n8; i < n_in; i++)
+				t[k][r] = fmaf(xs[k][i], ws[r][i], t[k][r]);
+}
+
+/* forward_fma with eight or four rows of w to a pass where there are. */
+__attribute__((target("avx512f,avx2,fma")))
+static void forward_512(const float *x, size_t B, size_t n_in, size_t n_out,
+                        const float *w, const float *b, float *y)
+{
+	size_t n8 = n_in & ~(size_t)7, s = 0;
+
+	for (; s + 4 <= B; s += 4) {
+		const float *xs[4] = { x + s * n_in, x + (s + 1) * n_in,
+		                       x + (s + 2) * n_in, x + (s + 3) * n_in };
+		size_t o = 0;
+
+		for (size_t nr = 8; nr >= 4; nr /= 2)
+			for (; o + nr <= n_out; o += nr) {
+				const float *ws[8];
+				float t[4][8];
+
+				for (size_t r = 0; r < nr; r++)
+					ws[r] = w + (o + r) * n_in;
+				if (nr == 8)
+					dot4xr_512(xs, ws, 8, n8, n_in, t);
+				else
+					dot4xr_512(xs, ws, 4, n8, n_in, t);
+				for (size_t k = 0; k < 4; k++)
+					for (size_t r = 0; r < nr; r++)
+						y[(s + k) * n_out + o + r] =
+							b[o + r] + t[k][r];
+			}
+		for (; o + 2 <= n_out; o += 2) {
+			float t[4][2];
+
+			dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in,
+			       t);
+			for (size_t k = 0; k < 4; k++) {
+				y[(s + k) * n_out + o] = b[o] + t[k][0];
+				y[(s + k) * n_out + o + 1] = b[o + 1] + t[k][1];
+			}
+		}
+		for (; o < n_out; o++)
+			for (size_t k = 0; k < 4; k++)
+				y[(s + k) * n_out + o] = b[o] +
+					dot1(xs[k], w + o * n_in, n8, n_in);
+	}
+	for (; s < B; s++)
+		for (size_t o = 0; o < n_out; o++)
+			y[s * n_out + o] = b[o] + dot1(x + s * n_in,
+			                               w + o * n_in, n8, n_in);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void dw_512(const float *x, const float *dy, size_t B, size_t n_in,
+                   size_t n_out, float *dw)
+{
+	size_t o = 0;
+
+	for (; o + 8 <= n_out; o += 8)
+		fma_rows512(dy + o, 1, n_out, x, B, n_in, 8, 1, dw + o * n_in);
+	for (; o + 4 <= n_out; o += 4)
+		fma_rows512(dy + o, 1, n_out, x, B, n_in, 4, 1, dw + o * n_in);
+	for (; o < n_out; o++)
+		fma_rows512(dy + o, 1, n_out, x, B, n_in, 1, 1, dw + o * n_in);
+}
+
+__attribute__((target("avx512f,avx2,fma")))
+static void dx_512(const float *dy, size_t B, size_t n_in, size_t n_out,
+                   const float *w, float *dx)
+{
+	size_t s = 0;
+
+	for (; s + 8 <= B; s += 8)
+		fma_rows512(dy + s * n_out, n_out, 1, w, n_out, n_in, 8, 0,
+		            dx + s * n_in);
+	for (; s + 4 <= B; s += 4)
+		fma_rows512(dy + s * n_out, n_out, 1, w, n_out, n_in, 4, 0,
+		            dx + s * n_in);
+	for (; s < B; s++)
+		fma_rows512(dy + s * n_out, n_out, 1, w, n_out, n_in, 1, 0,
+		            dx + s * n_in);
+}
+
 FMA_TARGET static void dw_fma(const float *x, const float *dy, size_t B,
                               size_t n_in, size_t n_out, float *dw)
 {
@@ -309,17 +506,24 @@ FMA_TARGET static void dx_fma(const float *dy, size_t B, size_t n_in,
 }
 
 #define USE_FMA() (dense_simd && have_fma())
+#define USE_512() (dense_simd > 1 && have_fma() && have_avx512())
 #else
 #define USE_FMA() 0
+#define USE_512() 0
 #define forward_fma forward_fmaf
 #define dw_fma dw_fmaf
 #define dx_fma dx_fmaf
+#define forward_512 forward_fmaf
+#define dw_512 dw_fmaf
+#define dx_512 dx_fmaf
 #endif
 
 void ddk_dense_forward(const float *x, size_t B, size_t n_in, size_t n_out,
                        const float *w, const float *b, float *y)
 {
-	if (USE_FMA())
+	if (USE_512())
+		forward_512(x, B, n_in, n_out, w, b, y);
+	else if (USE_FMA())
 		forward_fma(x, B, n_in, n_out, w, b, y);
 	else
 		forward_fmaf(x, B, n_in, n_out, w, b, y);
@@ -329,16 +533,20 @@ void ddk_dense_backward(const float *x, const float *dy, size_t B,
                         size_t n_in, size_t n_out, const float *w,
                         float *dw, float *db, float *dx)
 {
-	int fast = USE_FMA();
+	int fast = USE_512() ? 2 : USE_FMA();
 
 	for (size_t s = 0; s < B; s++)
 		for (size_t o = 0; o < n_out; o++)
 			db[o] += dy[s * n_out + o];
-	if (fast)
+	if (fast == 2)
+		dw_512(x, dy, B, n_in, n_out, dw);
+	else if (fast)
 		dw_fma(x, dy, B, n_in, n_out, dw);
 	else
 		dw_fmaf(x, dy, B, n_in, n_out, dw);
-	if (dx && fast)
+	if (dx && fast == 2)
+		dx_512(dy, B, n_in, n_out, w, dx);
+	else if (dx && fast)
 		dx_fma(dy, B, n_in, n_out, w, dx);
 	else if (dx)
 		dx_fmaf(dy, B, n_in, n_out, w, dx);

@@ -181,7 +181,7 @@ static void check_dense_order(const float *x, const float *w, const float *b,
 
 START_TEST(test_dense_exact_order)
 {
-	enum { BB = 9, I = 37, O = 11 };
+	enum { BB = 9, I = 53, O = 11 };
 	float x[BB * I], w[O * I], b[O], dy[BB * O], dw0[O * I];
 
 	ddk_rng_seed(&g_rng, 3);
@@ -190,13 +190,15 @@ START_TEST(test_dense_exact_order)
 	fill(b, O, -1, 1);
 	fill(dy, BB * O, -1, 1);
 	fill(dw0, O * I, -1, 1);
-	for (int simd = 0; simd <= 1; simd++) {    /* portable, then SIMD */
+	for (int simd = 0; simd <= 2; simd++) {   /* portable, AVX2, 512 */
 		ddk_dense_use_simd(simd);
 		check_dense_order(x, w, b, dy, dw0, BB, I, O);
+		check_dense_order(x, w, b, dy, dw0, BB, 37, O);
 		check_dense_order(x, w, b, dy, dw0, 3, 8, 2);
 		check_dense_order(x, w, b, dy, dw0, 5, 16, 5);
+		check_dense_order(x, w, b, dy, dw0, 4, 32, 3);
 	}
-	ddk_dense_use_simd(1);
+	ddk_dense_use_simd(2);
 }
 END_TEST
 
