@@ -199,6 +199,38 @@ KERNEL float dot1(const float *x, const float *w, size_t n8, size_t n_in)
 	return t;
 }
 
+/* Rows o .. n_out - 1 of the four examples xs (the first is example s):
+ * two rows of w to a pass, then one. */
+KERNEL void rows_from(const float *const xs[4], size_t s, size_t o,
+                      size_t n8, size_t n_in, size_t n_out, const float *w,
+                      const float *b, float *y)
+{
+	for (; o + 2 <= n_out; o += 2) {
+		float t[4][2];
+
+		dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in, t);
+		for (size_t k = 0; k < 4; k++) {
+			y[(s + k) * n_out + o] = b[o] + t[k][0];
+			y[(s + k) * n_out + o + 1] = b[o + 1] + t[k][1];
+		}
+	}
+	for (; o < n_out; o++)
+		for (size_t k = 0; k < 4; k++)
+			y[(s + k) * n_out + o] = b[o] +
+				dot1(xs[k], w + o * n_in, n8, n_in);
+}
+
+/* Examples s .. B - 1, one dot product at a time. */
+KERNEL void examples_from(const float *x, size_t s, size_t B, size_t n8,
+                          size_t n_in, size_t n_out, const float *w,
+                          const float *b, float *y)
+{
+	for (; s < B; s++)
+		for (size_t o = 0; o < n_out; o++)
+			y[s * n_out + o] = b[o] + dot1(x + s * n_in,
+			                               w + o * n_in, n8, n_in);
+}
+
 /* The forward, four examples and two rows of w to a pass. */
 FMA_TARGET static void forward_fma(const float *x, size_t B, size_t n_in,
                                    size_t n_out, const float *w,
@@ -209,26 +241,10 @@ FMA_TARGET static void forward_fma(const float *x, size_t B, size_t n_in,
 	for (; s + 4 <= B; s += 4) {
 		const float *xs[4] = { x + s * n_in, x + (s + 1) * n_in,
 		                       x + (s + 2) * n_in, x + (s + 3) * n_in };
-		size_t o = 0;
-		float t[4][2];
 
-		for (; o + 2 <= n_out; o += 2) {
-			dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in,
-			       t);
-			for (size_t k = 0; k < 4; k++) {
-				y[(s + k) * n_out + o] = b[o] + t[k][0];
-				y[(s + k) * n_out + o + 1] = b[o + 1] + t[k][1];
-			}
-		}
-		for (; o < n_out; o++)
-			for (size_t k = 0; k < 4; k++)
-				y[(s + k) * n_out + o] = b[o] +
-					dot1(xs[k], w + o * n_in, n8, n_in);
+		rows_from(xs, s, 0, n8, n_in, n_out, w, b, y);
 	}
-	for (; s < B; s++)
-		for (size_t o = 0; o < n_out; o++)
-			y[s * n_out + o] = b[o] + dot1(x + s * n_in,
-			                               w + o * n_in, n8, n_in);
+	examples_from(x, s, B, n8, n_in, n_out, w, b, y);
 }
 
 /*
@@ -429,25 +445,9 @@ static void forward_512(const float *x, size_t B, size_t n_in, size_t n_out,
 						y[(s + k) * n_out + o + r] =
 							b[o + r] + t[k][r];
 			}
-		for (; o + 2 <= n_out; o += 2) {
-			float t[4][2];
-
-			dot4x2(xs, w + o * n_in, w + (o + 1) * n_in, n8, n_in,
-			       t);
-			for (size_t k = 0; k < 4; k++) {
-				y[(s + k) * n_out + o] = b[o] + t[k][0];
-				y[(s + k) * n_out + o + 1] = b[o + 1] + t[k][1];
-			}
-		}
-		for (; o < n_out; o++)
-			for (size_t k = 0; k < 4; k++)
-				y[(s + k) * n_out + o] = b[o] +
-					dot1(xs[k], w + o * n_in, n8, n_in);
+		rows_from(xs, s, o, n8, n_in, n_out, w, b, y);
 	}
-	for (; s < B; s++)
-		for (size_t o = 0; o < n_out; o++)
-			y[s * n_out + o] = b[o] + dot1(x + s * n_in,
-			                               w + o * n_in, n8, n_in);
+	examples_from(x, s, B, n8, n_in, n_out, w, b, y);
 }
 
 __attribute__((target("avx512f,avx2,fma")))
