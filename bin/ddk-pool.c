@@ -87,13 +87,14 @@ static void pool_windows(ddk_sound *snd, const char *path, const char *key,
 			memmove(w, w + H, (W - H) * sizeof *w);
 			have = W - H + ddk_sound_read(snd, w + W - H, H);
 		} else {
-			size_t gap = H - W, got = 0, g = 1;
+			size_t gap = H - W, got = 0, g = 1, n;
 
-			if (gap && !skip && !(skip = malloc(4096 * sizeof *skip)))
+			if (gap && !skip &&
+			    !(skip = malloc(4096 * sizeof *skip)))
 				tool_die("out of memory");
 			while (got < gap && g) {
-				g = ddk_sound_read(snd, skip, gap - got < 4096
-				                              ? gap - got : 4096);
+				n = gap - got < 4096 ? gap - got : 4096;
+				g = ddk_sound_read(snd, skip, n);
 				got += g;
 			}
 			have = got < gap ? 0 : ddk_sound_read(snd, w, W);

@@ -75,7 +75,8 @@ START_TEST(test_integration_error)
 	{
 		ddk_device p = d;
 		double L2 = d.thickness_m * d.thickness_m;
-		double c = d.mobility_m2_vs * -2 / L2, b = d.diffusion_m2_s / L2;
+		double c = d.mobility_m2_vs * -2 / L2;
+		double b = d.diffusion_m2_s / L2;
 
 		p.diffusion_m2_s = 0;
 		ck_assert_double_eq_tol(ddk_device_pulse_exact(&p, 0.9, -2,

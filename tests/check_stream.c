@@ -469,7 +469,8 @@ START_TEST(every_byte_in_names)
 				                *m == 0x7f), "control in '%s'",
 				              err.msg);
 			if (ctl)
-				ck_assert_ptr_nonnull(strstr(err.msg, "after '"));
+				ck_assert_ptr_nonnull(strstr(err.msg,
+				                             "after '"));
 			s = ddk_check_names("k", name, NULL);
 			ck_assert_msg((s != DDK_OK) == (bad && b != '#'),
 			              "label byte %d at %d", b, at);

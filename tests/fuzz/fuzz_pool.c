@@ -66,8 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t u = 0; u < U; u++)
 			for (size_t t = 0; t < T; t++)
-				want[u * T + t] = window(x, n, u * step +
-				                         t * o.pool, o.pool, o.op);
+				want[u * T + t] = window(x, n,
+				        u * step + t * o.pool, o.pool, o.op);
 		/* the fixed range of sound, folded for absmean and rms */
 		flo = o.op == DDK_POOL_ABSMEAN || o.op == DDK_POOL_RMS ? 0 : -1;
 		fhi = 1;
@@ -95,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					w[t] = NAN;
 		}
 		for (size_t i = 0; i < U * T; i++) {
-			if (!isnan(want[i]) && !(fabs(r.v[i] - want[i]) <= 1e-5))
+			if (!isnan(want[i]) &&
+			    !(fabs(r.v[i] - want[i]) <= 1e-5))
 				abort();
 			if (o.norm != DDK_NORM_NONE &&
 			    !(r.v[i] >= 0 && r.v[i] <= 1))

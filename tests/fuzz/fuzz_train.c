@@ -40,7 +40,8 @@ static ddk_status load(int fd, int in_place, int keep_keys, ddk_dataset *d,
 			                     ddk_reader_count(rd), err);
 		} else {
 			if (!opened++)
-				st = ddk_dataset_open(d, fileno(f), "fuzz", err);
+				st = ddk_dataset_open(d, fileno(f), "fuzz",
+				                      err);
 			if (st == DDK_OK)
 				st = ddk_dataset_add_at(d, &r, off, "fuzz",
 				        ddk_reader_count(rd), err);

@@ -166,7 +166,8 @@ with wave.open(sys.argv[1], "wb") as w:
 PYEOF
 "$P" -q -p 100 "$W/long.wav" --tsv | cut -f 3- >"$W/file"
 "$P" -q -p 100 - <"$W/long.wav" --tsv | cut -f 3- >"$W/stdin"
-[ "$(cut -f 1,2 "$W/stdin")" = "1	2000" ] && cmp -s "$W/file" "$W/stdin" ||
+[ "$(cut -f 1,2 "$W/stdin")" = "1	2000" ] &&
+	cmp -s "$W/file" "$W/stdin" ||
 	fail "a long sound on stdin differs from the file"
 # windows are read a window at a time: checked against NumPy over the
 # whole mixdown (three channels, 20,000 frames, so windows straddle the
@@ -176,9 +177,9 @@ PYEOF
 import math, struct, sys, wave
 with wave.open(sys.argv[1], "wb") as w:
     w.setnchannels(3); w.setsampwidth(2); w.setframerate(8000)
-    w.writeframes(b"".join(struct.pack("<3h", *(int(9000 * math.sin(i / (5 + c)))
-                                               for c in range(3)))
-                           for i in range(20000)))
+    frame = lambda i: struct.pack("<3h", *(int(9000 * math.sin(i / (5 + c)))
+                                           for c in range(3)))
+    w.writeframes(b"".join(frame(i) for i in range(20000)))
 PYEOF
 "$P" -q -p 1 --normalize none "$W/three.wav" >"$W/three-all.ddk"
 for h in 3000 5000 7001; do
