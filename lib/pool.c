@@ -349,34 +349,36 @@ size_t ddk_sound_read(ddk_sound *s, float *x, size_t n)
 	return got;
 }
 
+/* Up to n samples of s into a new array *x, *got of them: at most
+ * DDK_VALUES_MAX, and not none. */
+static ddk_status read_whole(ddk_sound *s, size_t n, const char *name,
+                             float **x, size_t *got, ddk_err *err)
+{
+	if (n > DDK_VALUES_MAX)
+		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
+		                "%u", name, n, DDK_VALUES_MAX);
+	if (!(*x = malloc((n ? n : 1) * sizeof **x)))
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	if ((*got = ddk_sound_read(s, *x, n)) == 0) {
+		free(*x);
+		*x = NULL;
+		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", name);
+	}
+	return DDK_OK;
+}
+
 ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
                           int *rate, ddk_err *err)
 {
 	ddk_sound *s;
-	size_t frames, got;
-	float *mono;
+	size_t frames;
 	ddk_status st = ddk_sound_open(path, &s, &frames, rate, err);
 
 	if (st)
 		return st;
-	if (frames > DDK_VALUES_MAX) {
-		ddk_sound_close(&s);
-		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
-		                "%u", path, frames, DDK_VALUES_MAX);
-	}
-	if (!(mono = malloc(frames * sizeof *mono))) {
-		ddk_sound_close(&s);
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	}
-	got = ddk_sound_read(s, mono, frames);
+	st = read_whole(s, frames, path, x, n, err);
 	ddk_sound_close(&s);
-	if (got == 0) {
-		free(mono);
-		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", path);
-	}
-	*x = mono;
-	*n = got;
-	return DDK_OK;
+	return st;
 }
 
 /* The whole of snd again, n samples as counted, pooled in memory. */
@@ -387,29 +389,13 @@ static ddk_status pool_again(ddk_record *out, const char *key,
 	float *x;
 	ddk_status s;
 
-	if (n == 0)
-		return ddk_fail(err, DDK_EFORMAT, "%s: empty sound", key);
-	if (n > DDK_VALUES_MAX)
-		return ddk_fail(err, DDK_ERANGE, "%s: %zu frames is more than "
-		                "%u", key, n, DDK_VALUES_MAX);
 	if (sf_seek(snd->snd, 0, SEEK_SET) != 0)
 		return ddk_fail(err, DDK_EIO, "%s: cannot read it again", key);
-	if (!(x = malloc(n * sizeof *x)))
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	n = ddk_sound_read(snd, x, n);
+	if ((s = read_whole(snd, n, key, &x, &n, err)))
+		return s;
 	s = ddk_pool_map(out, key, label, x, 1, n, o, -1, 1, err);
 	free(x);
 	return s;
-}
-
-/* Up to n samples of snd into x, the rest of the n zeros; how many were
- * read. */
-static size_t read_padded(ddk_sound *snd, float *x, size_t n)
-{
-	size_t got = ddk_sound_read(snd, x, n);
-
-	memset(x + got, 0, (n - got) * sizeof *x);
-	return got;
 }
 
 ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
@@ -417,7 +403,8 @@ ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
                           const ddk_pool_opts *o, ddk_err *err)
 {
 	size_t u = 1, step = 0, t_len = 0, p = o->pool ? o->pool : 1;
-	size_t per = p < 16384 ? 16384 / p : 1, at = 0, ended = 0;
+	size_t per = p < 16384 ? 16384 / p : 1, at = 0;
+	int ended = 0;
 	float *buf;
 	ddk_status s = map_shape(out, key, label, 1, frames, o, &u, &step,
 	                         &t_len, err);
@@ -442,7 +429,9 @@ ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
 		}
 		for (size_t t = 0; t < t_len; t += per) {
 			size_t k = t_len - t < per ? t_len - t : per;
-			size_t got = ended ? 0 : read_padded(snd, buf, k * p);
+			/* pool_row takes what lies past got as zeros */
+			size_t got = ended ? 0
+			                   : ddk_sound_read(snd, buf, k * p);
 
 			ended = ended || got < k * p;
 			at += got;
