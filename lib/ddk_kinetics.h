@@ -92,6 +92,16 @@ void ddk_map_backward(const float *x, const float *z, const float *dz,
                       double *dbeta, float *dx);
 
 /*
+ * The adjoint chain of a reverse pass along each row, backwards: with
+ * c = 0 before the last step, s[t] = dz[t] + c, then c = s[t] k[t], for
+ * t = T-1 down to 0 (k[0] is never used).  dz, k and s are rows x T; s
+ * may not alias them.  The rows run side by side; every path gives the
+ * bits of that loop.
+ */
+void ddk_map_chain(const float *dz, const float *k, size_t rows, size_t T,
+                   float *s);
+
+/*
  * K channels sharing one input: channel k applies the shared pair
  * (alpha[k], beta[k]) to every row of x (rows x T) and writes its map to
  * z + k*rows*T, so z is K*rows x T.  work must hold 2*rows floats (the

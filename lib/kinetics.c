@@ -439,25 +439,141 @@ DEFINE_FORWARD(forward_vl_16, 2, DDK_AVX512VL)
 DEFINE_FORWARD(forward_vl_24, 3, DDK_AVX512VL)
 DEFINE_FORWARD(forward_vl_32, 4, DDK_AVX512VL)
 
-/* The blocks of 8, 16, 24 and 32 rows for this machine and the switch
- * of ddk_kinetics_use_simd, or NULL for the portable loops. */
-static block_fn *const *simd_blocks(void)
+/*
+ * The adjoint chain backwards over nl <= 8G rows, as ddk_map_chain
+ * defines it: the columns of a chunk are taken from the last step down,
+ * so the chunks go from the end too.  The last 1 to 3 steps come first,
+ * through masks: the steps past T read dz = k = 0, and run first, so
+ * they leave the carry at 0, where it starts.
+ */
+DDK_INLINE void back_steps(__m256 *c, int G, int n, __m256 dt[4][8],
+                           __m256 kt[4][8])
 {
-	static block_fn *const avx2[4] = {
-		forward_avx2_8, forward_avx2_16, forward_avx2_24,
-		forward_avx2_32
-	};
-	static block_fn *const vl[4] = {
-		forward_vl_8, forward_vl_16, forward_vl_24, forward_vl_32
-	};
+#pragma GCC unroll 8
+	for (int j = n - 1; j >= 0; j--) {
+#pragma GCC unroll 4
+		for (int g = 0; g < G; g++) {
+			dt[g][j] = _mm256_add_ps(dt[g][j], c[g]);
+			c[g] = _mm256_mul_ps(dt[g][j], kt[g][j]);
+		}
+	}
+}
+
+DDK_INLINE void chain_avx2(const float *dz, const float *k, size_t T,
+                           float *s, int G, size_t nl)
+{
+	__m256 c[4], dt[4][8], kt[4][8];
+	size_t row[32], t0 = T - T % 4;
+
+	for (size_t l = 0; l < (size_t)(8 * G); l++)
+		row[l] = l < nl ? l * T : 0;
+#pragma GCC unroll 4
+	for (int g = 0; g < G; g++)
+		c[g] = _mm256_setzero_ps();
+
+	if (t0 < T) {
+		__m256i mask = _mm256_cmpgt_epi32(
+			_mm256_set1_epi32((int)(T - t0)),
+			_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+
+		load_masked(dz, row, t0, G, mask, dt);
+		load_masked(k, row, t0, G, mask, kt);
+		back_steps(c, G, 3, dt, kt);
+		store_masked(s, row, t0, G, nl, mask, dt);
+	}
+	if (t0 % 8) {
+		t0 -= 4;
+		load_cols(dz, row, t0, G, 1, dt);
+		load_cols(k, row, t0, G, 1, kt);
+		back_steps(c, G, 4, dt, kt);
+		store_cols(s, row, t0, G, 1, nl, dt);
+	}
+	while (t0 > 0) {
+		t0 -= 8;
+		load_cols(dz, row, t0, G, 2, dt);
+		load_cols(k, row, t0, G, 2, kt);
+		back_steps(c, G, 8, dt, kt);
+		store_cols(s, row, t0, G, 2, nl, dt);
+	}
+}
+
+typedef void chain_fn(const float *, const float *, size_t, float *,
+                      size_t);
+
+#define DEFINE_CHAIN(NAME, G, TARGET)                                      \
+TARGET static void NAME(const float *dz, const float *k, size_t T,        \
+                        float *s, size_t nl)                               \
+{                                                                          \
+	chain_avx2(dz, k, T, s, G, nl);                                    \
+}
+
+DEFINE_CHAIN(chain_avx2_8, 1, DDK_AVX2)
+DEFINE_CHAIN(chain_avx2_16, 2, DDK_AVX2)
+DEFINE_CHAIN(chain_avx2_24, 3, DDK_AVX2)
+DEFINE_CHAIN(chain_avx2_32, 4, DDK_AVX2)
+DEFINE_CHAIN(chain_vl_8, 1, DDK_AVX512VL)
+DEFINE_CHAIN(chain_vl_16, 2, DDK_AVX512VL)
+DEFINE_CHAIN(chain_vl_24, 3, DDK_AVX512VL)
+DEFINE_CHAIN(chain_vl_32, 4, DDK_AVX512VL)
+
+/* 0 for the portable loops, 1 for plain AVX2, 2 for AVX2 with the
+ * AVX-512VL registers: what this machine has, as ddk_kinetics_use_simd
+ * allows. */
+static int simd_level(void)
+{
 	static int level = -1;
 
 	if (level < 0)
 		level = !__builtin_cpu_supports("avx2") ? 0 :
 		        __builtin_cpu_supports("avx512vl") ? 2 : 1;
 	if (use_simd == 0 || level == 0)
-		return NULL;
-	return use_simd == 2 || level == 1 ? avx2 : vl;
+		return 0;
+	return use_simd == 2 || level == 1 ? 1 : 2;
+}
+
+/* The blocks of 8, 16, 24 and 32 rows for this machine, or NULL for the
+ * portable loops. */
+static block_fn *const *simd_blocks(void)
+{
+	static block_fn *const by_level[3][4] = {
+		{ NULL, NULL, NULL, NULL },
+		{ forward_avx2_8, forward_avx2_16, forward_avx2_24,
+		  forward_avx2_32 },
+		{ forward_vl_8, forward_vl_16, forward_vl_24, forward_vl_32 }
+	};
+	int level = simd_level();
+
+	return level ? by_level[level] : NULL;
+}
+
+static chain_fn *const *chain_blocks(void)
+{
+	static chain_fn *const by_level[3][4] = {
+		{ NULL, NULL, NULL, NULL },
+		{ chain_avx2_8, chain_avx2_16, chain_avx2_24, chain_avx2_32 },
+		{ chain_vl_8, chain_vl_16, chain_vl_24, chain_vl_32 }
+	};
+	int level = simd_level();
+
+	return level ? by_level[level] : NULL;
+}
+
+/* All rows of the chain through AVX2, as map_forward_avx2 below does the
+ * forward; returns the number of rows done. */
+static size_t map_chain_avx2(const float *dz, const float *k, size_t rows,
+                             size_t T, float *s)
+{
+	chain_fn *const *by_groups = chain_blocks();
+	size_t r = 0;
+
+	if (!by_groups || T == 0)
+		return 0;
+	for (; r + 32 <= rows; r += 32)
+		by_groups[3](dz + r * T, k + r * T, T, s + r * T, 32);
+	if (r < rows)
+		by_groups[(rows - r - 1) / 8](dz + r * T, k + r * T, T,
+		                              s + r * T, rows - r);
+	return rows;
 }
 
 /* All rows through AVX2: blocks of 32, then one block of what is left
@@ -481,6 +597,13 @@ static size_t map_forward_avx2(const float *x, size_t rows, size_t T,
 	return rows;
 }
 #else
+static size_t map_chain_avx2(const float *dz, const float *k, size_t rows,
+                             size_t T, float *s)
+{
+	(void)dz, (void)k, (void)rows, (void)T, (void)s;
+	return 0;
+}
+
 static size_t map_forward_avx2(const float *x, size_t rows, size_t T,
                                const float *alpha, const float *beta,
                                float s, float *z)
@@ -506,6 +629,20 @@ void ddk_map_forward(const float *x, size_t rows, size_t T,
 
 		forward_block8(x + r * T, nl, T, alpha + r, beta + r, s,
 		               z + r * T);
+	}
+}
+
+void ddk_map_chain(const float *dz, const float *k, size_t rows, size_t T,
+                   float *s)
+{
+	for (size_t r = map_chain_avx2(dz, k, rows, T, s); r < rows; r++) {
+		const float *d = dz + r * T, *q = k + r * T;
+		float *o = s + r * T, c = 0;
+
+		for (size_t t = T; t-- > 0;) {
+			o[t] = d[t] + c;
+			c = o[t] * q[t];
+		}
 	}
 }
 

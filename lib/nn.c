@@ -759,8 +759,9 @@ void ddk_ddk_forward(const ddk_ddk_layer *L, const float *x, size_t B,
  *
  * and dL/dalpha = sum gl(t) / zp, dL/dbeta = sign sum gl(t) x(t-1).
  * Only c is serial: steps A (k = live q) and C (the sums) run along t
- * in eight lanes; step B advances up to eight rows side by side, so
- * their chains overlap.  work holds 2 U T floats (k, then s).
+ * in eight lanes; step B is ddk_map_chain, which runs the rows side by
+ * side so that their chains overlap.  work holds 2 U T floats (k, then
+ * s).
  */
 typedef int v8i __attribute__((vector_size(32)));
 
@@ -775,59 +776,53 @@ static inline void keep_live(v8f *v, const v8f *z)
 	*v = (v8f)((v8i)*v & m);
 }
 
-/* Step A: k[t] = live(t) (1 - alpha / zp^2) along one row. */
+/* Step A at steps t..t+7: live(t) (1 - alpha / zp^2). */
+static inline void k8(const float *z, size_t t, float a, v8f *q)
+{
+	v8f zc, zp;
+
+	load8(&zc, z + t);
+	load8(&zp, z + t - 1);
+	*q = 1 - a / (zp * zp);
+	keep_live(q, &zc);
+}
+
+/* Step A: k[t] = live(t) (1 - alpha / zp^2) along one row.  Past the
+ * last whole vector, the last eight steps again (T > 8): elementwise,
+ * so the overlap writes the values it had. */
 HOT static void ddk_row_k(const float *z, size_t T, float a, float *k)
 {
 	size_t t = 1;
+	v8f q;
 
 	k[0] = z[0] > z_floor && z[0] < z_ceil ? 1 - a : 0;  /* zp = 1 */
 	for (; t + 8 <= T; t += 8) {
-		v8f zc, zp, q;
-
-		load8(&zc, z + t);
-		load8(&zp, z + t - 1);
-		q = 1 - a / (zp * zp);
-		keep_live(&q, &zc);
+		k8(z, t, a, &q);
 		memcpy(k + t, &q, sizeof q);
+	}
+	if (t < T && T > 8) {
+		k8(z, T - 8, a, &q);
+		memcpy(k + T - 8, &q, sizeof q);
+		return;
 	}
 	for (; t < T; t++)
 		k[t] = z[t] > z_floor && z[t] < z_ceil ?
 			1 - a / (z[t - 1] * z[t - 1]) : 0;
 }
 
-/* Step B over one row: s[t] = dz[t] + c, c = s[t] k[t], backwards. */
-static void ddk_row_s(const float *dz, const float *k, size_t T, float *s)
+/* Step C's terms at steps t..t+7: gl / zp and gl x. */
+static inline void sums8(const float *x, const float *z, const float *s,
+                         size_t t, v8f *qa, v8f *qb)
 {
-	float c = 0;
+	v8f zc, zp, sv, xv;
 
-	for (size_t t = T; t-- > 0;) {
-		s[t] = dz[t] + c;
-		c = s[t] * k[t];
-	}
-}
-
-/* Step B over eight rows side by side, a lane each: the same operations
- * as ddk_row_s, with eight chains in flight instead of one. */
-HOT static void ddk_rows_s8(const float *dz, const float *k, size_t T,
-                            float *s)
-{
-	v8f c = { 0 };
-
-	/* written out lane by lane: GCC -O2 does not unroll these */
-	for (size_t t = T; t-- > 0;) {
-		const float *d = dz + t, *q = k + t;
-		float *o = s + t;
-		v8f v = { d[0], d[T], d[2 * T], d[3 * T], d[4 * T], d[5 * T],
-		          d[6 * T], d[7 * T] };
-		v8f kv = { q[0], q[T], q[2 * T], q[3 * T], q[4 * T], q[5 * T],
-		           q[6 * T], q[7 * T] };
-
-		v += c;
-		o[0] = v[0], o[T] = v[1], o[2 * T] = v[2], o[3 * T] = v[3];
-		o[4 * T] = v[4], o[5 * T] = v[5], o[6 * T] = v[6];
-		o[7 * T] = v[7];
-		c = v * kv;
-	}
+	load8(&zc, z + t);
+	load8(&zp, z + t - 1);
+	load8(&sv, s + t);
+	load8(&xv, x + t);
+	keep_live(&sv, &zc);
+	*qa = sv / zp;
+	*qb = sv * xv;
 }
 
 /* Step C: the sums of gl / zp and gl x along one row. */
@@ -842,15 +837,21 @@ HOT static void ddk_row_sums(const float *x, const float *z, const float *s,
 	ta = gl;        /* zp = 1 */
 	tb = gl * x[0];
 	for (; t + 8 <= T; t += 8) {
-		v8f zc, zp, sv, xv;
+		v8f qa, qb;
 
-		load8(&zc, z + t);
-		load8(&zp, z + t - 1);
-		load8(&sv, s + t);
-		load8(&xv, x + t);
-		keep_live(&sv, &zc);
-		va += sv / zp;
-		vb += sv * xv;
+		sums8(x, z, s, t, &qa, &qb);
+		va += qa;
+		vb += qb;
+	}
+	if (t < T && T > 8) {
+		/* the terms of the last eight steps, the new ones added in
+		 * order as the loop below would */
+		v8f qa, qb;
+
+		sums8(x, z, s, T - 8, &qa, &qb);
+		for (size_t l = 8 - (T - t); l < 8; l++)
+			ta += qa[l], tb += qb[l];
+		t = T;
 	}
 	for (; t < T; t++) {
 		gl = z[t] > z_floor && z[t] < z_ceil ? s[t] : 0;
@@ -873,13 +874,7 @@ static void ddk_map_adjoint(const ddk_ddk_layer *L, size_t c, const float *x,
 	for (u = 0; u < U; u++)
 		ddk_row_k(z + u * T, T, L->alpha[L->per_row ? c * U + u : c],
 		          k + u * T);
-	for (u = 0; u + 8 <= U; u += 8)
-		ddk_rows_s8(dz + u * T, k + u * T, T, s + u * T);
-	if (u < U && U >= 8)    /* the last eight again: the same values */
-		ddk_rows_s8(dz + (U - 8) * T, k + (U - 8) * T, T,
-		            s + (U - 8) * T);
-	for (; U < 8 && u < U; u++)
-		ddk_row_s(dz + u * T, k + u * T, T, s + u * T);
+	ddk_map_chain(dz, k, U, T, s);
 
 	/* rows back to their pairs, in order */
 	for (u = 0; u < U; u++) {

@@ -163,6 +163,48 @@ START_TEST(test_simd_same_bits)
 }
 END_TEST
 
+/* The adjoint chain on every path against its defining loop, bit for
+ * bit: row counts around the blocks of 8 and 32, step counts around the
+ * chunks of 4 and 8, carries that grow, shrink and change sign. */
+START_TEST(test_chain_same_bits)
+{
+	enum { R = 77, N = 83 };
+	static float dz[R * N], k[R * N], s[R * N], want[R * N];
+	const size_t rows[] = { 1, 7, 8, 9, 16, 28, 31, 32, 33, 77 };
+	const size_t T[] = { 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 28, 33, 83 };
+	double v[2 * R * N];
+
+	fill_inputs(v, 2 * R * N, 17);
+	for (size_t i = 0; i < R * N; i++) {
+		dz[i] = (float)(2 * v[i] - 1);
+		k[i] = (float)(2.5 * v[R * N + i] - 1.2);
+		if (i % 13 == 0)
+			k[i] = 0;      /* a clamped step */
+	}
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		for (size_t j = 0; j < sizeof T / sizeof T[0]; j++) {
+			size_t n = rows[i] * T[j];
+
+			for (size_t r = 0; r < rows[i]; r++) {
+				const float *d = dz + r * T[j], *q = k + r * T[j];
+				float *o = want + r * T[j], c = 0;
+
+				for (size_t t = T[j]; t-- > 0;) {
+					o[t] = d[t] + c;
+					c = o[t] * q[t];
+				}
+			}
+			for (int m = 0; m < 3; m++) {
+				memset(s, 0xff, n * sizeof *s);
+				ddk_kinetics_use_simd(m);
+				ddk_map_chain(dz, k, rows[i], T[j], s);
+				ck_assert_mem_eq(s, want, n * sizeof *s);
+			}
+		}
+	ddk_kinetics_use_simd(1);
+}
+END_TEST
+
 /* Unstable pairs and absurd inputs: every value finite, within bounds. */
 START_TEST(test_finite_everywhere)
 {
@@ -462,6 +504,7 @@ static Suite *kinetics_suite(void)
 	tcase_add_test(tc, test_row_matches_naive);
 	tcase_add_test(tc, test_map_matches_double);
 	tcase_add_test(tc, test_simd_same_bits);
+	tcase_add_test(tc, test_chain_same_bits);
 	tcase_add_test(tc, test_finite_everywhere);
 	tcase_add_loop_test(tc, test_forward_sensitivities, 0, n);
 	tcase_add_loop_test(tc, test_reverse_pass, 0, n);

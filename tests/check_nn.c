@@ -387,17 +387,19 @@ static void check_ddk_layer(int per_row, size_t K, ddk_mode mode)
 
 /*
  * The layer's reverse pass against the kinetics module's reverse pass
- * (ddk_map_backward, row by row) on maps that hit the floor: U = 11 runs
- * the eight-row path twice (the second overlapping), U = 3 the one-row
- * path; T = 13 one vector of steps and a tail.
+ * (ddk_map_backward, row by row) on maps that hit the floor: U from 3 to
+ * 11 rows, T with and without a tail past the last eight steps (under
+ * eight, the tail alone; over eight, a tail the last vector overlaps).
  */
-static void check_ddk_vs_map(size_t U, int per_row, ddk_mode mode)
+static void check_ddk_vs_map(size_t U, size_t T, int per_row,
+                             ddk_mode mode)
 {
-	enum { DB = 2, T = 13, MAXU = 11 };
+	enum { DB = 2, MAXT = 31, MAXU = 11 };
 	size_t rows = DB * U, np = per_row ? 2 * U : 2, clamped = 0;
-	float x[DB * MAXU * T], z[DB * 2 * MAXU * T], dz[DB * 2 * MAXU * T];
-	float work[2 * DB * MAXU * (T + 1)], zr[DB * MAXU * T];
-	float dzr[DB * MAXU * T], ar[DB * MAXU], br[DB * MAXU];
+	float x[DB * MAXU * MAXT], z[DB * 2 * MAXU * MAXT];
+	float dz[DB * 2 * MAXU * MAXT], work[2 * DB * MAXU * (MAXT + 1)];
+	float zr[DB * MAXU * MAXT], dzr[DB * MAXU * MAXT];
+	float ar[DB * MAXU], br[DB * MAXU];
 	float alpha[2 * MAXU], beta[2 * MAXU];
 	double da[2 * MAXU] = { 0 }, dbt[2 * MAXU] = { 0 };
 	ddk_ddk_layer L = { mode, per_row, 2, U, T, alpha, beta };
@@ -448,10 +450,14 @@ static void check_ddk_vs_map(size_t U, int per_row, ddk_mode mode)
 
 START_TEST(test_ddk_vs_kinetics)
 {
-	check_ddk_vs_map(11, 0, DDK_RESET);
-	check_ddk_vs_map(3, 0, DDK_RESET);
-	check_ddk_vs_map(11, 1, DDK_SET);
-	check_ddk_vs_map(8, 1, DDK_RESET);
+	const size_t T[] = { 5, 8, 9, 13, 16, 28, 31 };
+
+	for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+		check_ddk_vs_map(11, T[i], 0, DDK_RESET);
+		check_ddk_vs_map(3, T[i], 0, DDK_RESET);
+		check_ddk_vs_map(11, T[i], 1, DDK_SET);
+		check_ddk_vs_map(8, T[i], 1, DDK_RESET);
+	}
 }
 END_TEST
 
