@@ -111,10 +111,10 @@ void ddk_map_forward_k(const float *x, size_t rows, size_t T, size_t K,
                        const float *alpha, const float *beta, ddk_mode mode,
                        float *z, float *work);
 
-/* Choose the forward path, for tests that compare them: 0 the portable
- * loops, 1 the best SIMD path of this machine (the default), 2 AVX2
- * without the AVX-512VL registers.  All give the same bits.  Not
- * thread-safe. */
+/* Choose the path of ddk_map_forward and ddk_map_chain, for tests that
+ * compare them: 0 the portable loops, 1 the best SIMD path of this
+ * machine (the default), 2 AVX2 without the AVX-512VL registers.  All
+ * give the same bits.  Not thread-safe. */
 void ddk_kinetics_use_simd(int on);
 
 /* Index of the first NaN or infinity in v[0..n-1], or n when all are
