@@ -429,15 +429,6 @@ TARGET static void NAME(const float *x, size_t T, const float *alpha,     \
 	forward_avx2(x, T, alpha, beta, s, z, G, nl);                      \
 }
 
-#define DDK_AVX512VL __attribute__((target("avx2,avx512f,avx512vl")))
-DEFINE_FORWARD(forward_avx2_8, 1, DDK_AVX2)
-DEFINE_FORWARD(forward_avx2_16, 2, DDK_AVX2)
-DEFINE_FORWARD(forward_avx2_24, 3, DDK_AVX2)
-DEFINE_FORWARD(forward_avx2_32, 4, DDK_AVX2)
-DEFINE_FORWARD(forward_vl_8, 1, DDK_AVX512VL)
-DEFINE_FORWARD(forward_vl_16, 2, DDK_AVX512VL)
-DEFINE_FORWARD(forward_vl_24, 3, DDK_AVX512VL)
-DEFINE_FORWARD(forward_vl_32, 4, DDK_AVX512VL)
 
 /*
  * The adjoint chain backwards over nl <= 8G rows, as ddk_map_chain
@@ -507,14 +498,20 @@ TARGET static void NAME(const float *dz, const float *k, size_t T,        \
 	chain_avx2(dz, k, T, s, G, nl);                                    \
 }
 
-DEFINE_CHAIN(chain_avx2_8, 1, DDK_AVX2)
-DEFINE_CHAIN(chain_avx2_16, 2, DDK_AVX2)
-DEFINE_CHAIN(chain_avx2_24, 3, DDK_AVX2)
-DEFINE_CHAIN(chain_avx2_32, 4, DDK_AVX2)
-DEFINE_CHAIN(chain_vl_8, 1, DDK_AVX512VL)
-DEFINE_CHAIN(chain_vl_16, 2, DDK_AVX512VL)
-DEFINE_CHAIN(chain_vl_24, 3, DDK_AVX512VL)
-DEFINE_CHAIN(chain_vl_32, 4, DDK_AVX512VL)
+/* Both kinds of block for 8, 16, 24 and 32 rows, in both builds. */
+#define DDK_AVX512VL __attribute__((target("avx2,avx512f,avx512vl")))
+#define DEFINE_BLOCKS(SUFFIX, G, TARGET)                                   \
+	DEFINE_FORWARD(forward_##SUFFIX, G, TARGET)                        \
+	DEFINE_CHAIN(chain_##SUFFIX, G, TARGET)
+
+DEFINE_BLOCKS(avx2_8, 1, DDK_AVX2)
+DEFINE_BLOCKS(avx2_16, 2, DDK_AVX2)
+DEFINE_BLOCKS(avx2_24, 3, DDK_AVX2)
+DEFINE_BLOCKS(avx2_32, 4, DDK_AVX2)
+DEFINE_BLOCKS(vl_8, 1, DDK_AVX512VL)
+DEFINE_BLOCKS(vl_16, 2, DDK_AVX512VL)
+DEFINE_BLOCKS(vl_24, 3, DDK_AVX512VL)
+DEFINE_BLOCKS(vl_32, 4, DDK_AVX512VL)
 
 /* 0 for the portable loops, 1 for plain AVX2, 2 for AVX2 with the
  * AVX-512VL registers: what this machine has, as ddk_kinetics_use_simd
