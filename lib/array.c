@@ -4,22 +4,70 @@
  * plain files as they are, so a gzipped .npy works too.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include "ddk_pool.h"
 
-enum dtype { DT_U8, DT_F32, DT_F64, DT_I32, DT_I64 };
-static const size_t dt_size[] = { 1, 4, 8, 4, 8 };
-
 struct ddk_array {
 	gzFile gz;
 	char *path;
-	enum dtype dt;
-	int big_endian;     /* IDX stores multi-byte values big-endian */
+	char kind;          /* 'u' unsigned, 'i' signed, 'f' float, 'b' bool */
+	size_t size;        /* bytes a value: 1, 2, 4 or 8 */
+	int big_endian;     /* IDX is big-endian; .npy says which */
 	size_t count, rows, cols, next;
 	unsigned char *raw;
 };
+
+/* The value at b as an integer of a->size bytes in the file's order;
+ * signed kinds sign-extended to 64 bits. */
+static uint64_t raw_bits(const ddk_array *a, const unsigned char *b)
+{
+	size_t k = a->size;
+	uint64_t u = 0;
+
+	for (size_t j = 0; j < k; j++)
+		u |= (uint64_t)b[j] << 8 * (a->big_endian ? k - 1 - j : j);
+	if (a->kind == 'i' && k < 8 && u >> (8 * k - 1))
+		u |= ~(uint64_t)0 << 8 * k;
+	return u;
+}
+
+/* IEEE binary16 bits as a double. */
+static double half_value(uint64_t h)
+{
+	int e = (int)(h >> 10 & 31);
+	double m = (double)(h & 1023), v;
+
+	if (e == 31)
+		v = m ? NAN : INFINITY;
+	else
+		v = e ? ldexp(m + 1024, e - 25) : ldexp(m, -24);
+	return h & 0x8000 ? -v : v;
+}
+
+/* The value at b, whatever its type and byte order. */
+static double raw_value(const ddk_array *a, const unsigned char *b)
+{
+	uint64_t u = raw_bits(a, b);
+	uint32_t u32 = (uint32_t)u;
+	float f;
+	double d;
+
+	if (a->kind == 'i')
+		return (double)(int64_t)u;
+	if (a->kind != 'f')
+		return (double)u;
+	if (a->size == 2)
+		return half_value(u);
+	if (a->size == 4) {
+		memcpy(&f, &u32, 4);
+		return f;
+	}
+	memcpy(&d, &u, 8);
+	return d;
+}
 
 /* Open path ("-" is stdin) for gzread. */
 static gzFile open_gz(const char *path, ddk_err *err)
@@ -113,7 +161,7 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 	a->count = (size_t)dims[0];
 	a->rows = (size_t)rows;
 	a->cols = (size_t)dims[nd - 1];
-	a->raw = malloc(a->rows * a->cols * dt_size[a->dt]);
+	a->raw = malloc(a->rows * a->cols * a->size);
 	if (!a->raw)
 		return ddk_fail(err, DDK_ENOMEM, "out of memory");
 	return DDK_OK;
@@ -124,6 +172,27 @@ static ddk_status open_fail(ddk_array **a, ddk_array *p, ddk_status s)
 	ddk_array_free(&p);
 	*a = NULL;
 	return s;
+}
+
+/* Take the IDX type code into a (when not NULL): -1 if it names none. */
+static int idx_type(ddk_array *a, int code)
+{
+	static const struct { int code; char kind; size_t size; } t[] = {
+		{ 0x08, 'u', 1 }, { 0x09, 'i', 1 }, { 0x0B, 'i', 2 },
+		{ 0x0C, 'i', 4 }, { 0x0D, 'f', 4 }, { 0x0E, 'f', 8 },
+	};
+
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (t[i].code != code)
+			continue;
+		if (a) {
+			a->kind = t[i].kind;
+			a->size = t[i].size;
+			a->big_endian = 1;
+		}
+		return 0;
+	}
+	return -1;
 }
 
 ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err)
@@ -146,16 +215,9 @@ ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err)
 	if (read_all(gz, h, 4) || h[0] || h[1])
 		return open_fail(a, p, ddk_fail(err, DDK_EFORMAT, "%s: not an "
 		                 "IDX file (bad magic)", path));
-	switch (h[2]) {
-	case 0x08: p->dt = DT_U8; break;
-	case 0x0D: p->dt = DT_F32; break;
-	case 0x0E: p->dt = DT_F64; break;
-	default:
+	if (idx_type(p, h[2]))
 		return open_fail(a, p, ddk_fail(err, DDK_EFORMAT, "%s: IDX type "
-		                 "0x%02x not read (uint8, float, double are)",
-		                 path, h[2]));
-	}
-	p->big_endian = 1;
+		                 "0x%02x unknown", path, h[2]));
 	nd = h[3];
 	if (nd < 2 || nd > 4)
 		return open_fail(a, p, ddk_fail(err, DDK_EFORMAT, "%s: IDX with "
@@ -192,26 +254,35 @@ static const char *npy_field(const char *h, const char *name)
 	return p;
 }
 
+/* descr: a byte order (< little, > big, | none, for one byte), a kind
+ * (u, i, f, b) and a size in bytes. */
 static ddk_status npy_dtype(ddk_array *p, const char *h, ddk_err *err)
 {
-	static const struct { const char *d; enum dtype t; } known[] = {
-		{ "'|u1'", DT_U8 }, { "'<u1'", DT_U8 }, { "'u1'", DT_U8 },
-		{ "'<f4'", DT_F32 }, { "'<f8'", DT_F64 },
-		{ "'<i4'", DT_I32 }, { "'<i8'", DT_I64 },
-	};
 	const char *d = npy_field(h, "descr");
+	char order, kind, *end;
+	unsigned long size;
+	int known, ordered;
 
 	if (!d)
 		return ddk_fail(err, DDK_EFORMAT, "%s: .npy header has no "
 		                "descr", p->path);
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-		if (!strncmp(d, known[i].d, strlen(known[i].d))) {
-			p->dt = known[i].t;
-			return DDK_OK;
-		}
-	return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.*s not read "
-	                "(|u1, <f4, <f8 are; <i4, <i8 as labels)", p->path,
-	                (int)strcspn(d, ","), d);
+	order = d[0] == '\'' ? d[1] : 0;
+	kind = order ? d[2] : 0;
+	size = kind && d[3] >= '1' && d[3] <= '9' ? strtoul(d + 3, &end, 10)
+	                                          : 0;
+	known = ((kind == 'u' || kind == 'i') && (size == 1 || size == 2 ||
+	                                          size == 4 || size == 8)) ||
+	        (kind == 'f' && (size == 2 || size == 4 || size == 8)) ||
+	        (kind == 'b' && size == 1);
+	ordered = order == '<' || order == '>' || (order == '|' && size == 1);
+	if (!size || *end != '\'' || !known || !ordered)
+		return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.*s not read "
+		                "(integers, floats and bools are)", p->path,
+		                (int)strcspn(d, ",}"), d);
+	p->kind = kind;
+	p->size = size;
+	p->big_endian = order == '>';
+	return DDK_OK;
 }
 
 /* Parse "(a, b, c)" into dims; returns the count or -1. */
@@ -317,9 +388,6 @@ ddk_status ddk_npy_open(ddk_array **a, const char *path, ddk_err *err)
 	}
 	if ((s = npy_header(p, dims, &nd, err)))
 		return open_fail(a, p, s);
-	if (p->dt == DT_I32 || p->dt == DT_I64)
-		return open_fail(a, p, ddk_fail(err, DDK_EFORMAT, "%s: integer "
-		                 ".npy data is read only as labels", path));
 	if ((s = set_shape(p, dims, nd, err)))
 		return open_fail(a, p, s);
 	*a = p;
@@ -332,29 +400,17 @@ void ddk_array_shape(const ddk_array *a, size_t *count, size_t *rows,
 	*count = a->count;
 	*rows = a->rows;
 	*cols = a->cols;
-	*lo = a->dt == DT_U8 ? 0 : 1;
-	*hi = a->dt == DT_U8 ? 255 : 0;
-}
-
-/* Value i of raw, whatever its type and byte order. */
-static double raw_value(const ddk_array *a, size_t i)
-{
-	const unsigned char *b = a->raw + i * dt_size[a->dt];
-	unsigned char t[8];
-	size_t k = dt_size[a->dt];
-	float f;
-	double d;
-
-	if (a->dt == DT_U8)
-		return b[0];
-	for (size_t j = 0; j < k; j++)
-		t[j] = a->big_endian ? b[k - 1 - j] : b[j];
-	if (a->dt == DT_F32) {
-		memcpy(&f, t, 4);
-		return f;
+	/* bools, and integers of one or two bytes (pixels, PCM samples):
+	 * their type's range; wider integers and floats: none */
+	*lo = 1;
+	*hi = 0;
+	if (a->kind == 'b') {
+		*lo = 0;
+		*hi = 1;
+	} else if (a->kind != 'f' && a->size <= 2) {
+		*hi = ldexp(1, 8 * (int)a->size - (a->kind == 'i')) - 1;
+		*lo = a->kind == 'i' ? -*hi - 1 : 0;
 	}
-	memcpy(&d, t, 8);
-	return d;
 }
 
 ddk_status ddk_array_next(ddk_array *a, float *x, ddk_err *err)
@@ -363,11 +419,11 @@ ddk_status ddk_array_next(ddk_array *a, float *x, ddk_err *err)
 
 	if (a->next >= a->count)
 		return DDK_END;
-	if (read_all(a->gz, a->raw, n * dt_size[a->dt]))
+	if (read_all(a->gz, a->raw, n * a->size))
 		return ddk_fail(err, DDK_EFORMAT, "%s: example %zu of %zu: "
 		                "truncated data", a->path, a->next, a->count);
 	for (size_t i = 0; i < n; i++)
-		x[i] = (float)raw_value(a, i);
+		x[i] = (float)raw_value(a, a->raw + i * a->size);
 	a->next++;
 	return DDK_OK;
 }
@@ -394,7 +450,8 @@ void ddk_labels_free(ddk_labels **l)
 	*l = NULL;
 }
 
-/* A 1-D labels array: IDX magic 0x801 or a .npy of one axis. */
+/* A 1-D labels array of integers: IDX of one dimension or a .npy of
+ * one axis. */
 static ddk_status labels_array(ddk_labels *l, gzFile gz, int npy,
                                ddk_err *err)
 {
@@ -412,14 +469,16 @@ static ddk_status labels_array(ddk_labels *l, gzFile gz, int npy,
 	if (npy) {
 		if ((s = npy_header(a, dims, &nd, err)))
 			return s;
-		if (nd != 1 || a->dt == DT_F32 || a->dt == DT_F64)
+		if (nd != 1 || a->kind == 'f')
 			return ddk_fail(err, DDK_EFORMAT, "%s: labels must be a "
 			                "1-D integer array", l->path);
 	} else {
-		if (read_all(gz, h, 8) || h[2] != 0x08 || h[3] != 1)
+		if (read_all(gz, h, 8) || idx_type(a, h[2]) || h[3] != 1)
 			return ddk_fail(err, DDK_EFORMAT, "%s: not an IDX label "
 			                "file (bad magic)", l->path);
-		a->dt = DT_U8;
+		if (a->kind == 'f')
+			return ddk_fail(err, DDK_EFORMAT, "%s: labels must be "
+			                "integers", l->path);
 		dims[0] = be32(h + 4);
 	}
 	a->count = (size_t)dims[0];
@@ -488,7 +547,7 @@ ddk_status ddk_labels_open(ddk_labels **lp, const char *path, ddk_err *err)
 	gzrewind(gz);
 	if (got == 6 && !memcmp(m, "\x93NUMPY", 6))
 		s = labels_array(l, gz, 1, err);
-	else if (got >= 4 && m[0] == 0 && m[1] == 0 && m[2] == 0x08)
+	else if (got >= 4 && m[0] == 0 && m[1] == 0 && !idx_type(NULL, m[2]))
 		s = labels_array(l, gz, 0, err);
 	else
 		s = labels_text(l, gz, err);
@@ -515,22 +574,15 @@ ddk_status ddk_labels_next(ddk_labels *l, char *buf, size_t size,
 		snprintf(buf, size, "%s", l->text[l->next++]);
 		return DDK_OK;
 	}
-	if (read_all(l->a->gz, l->a->raw, dt_size[l->a->dt]))
+	if (read_all(l->a->gz, l->a->raw, l->a->size))
 		return ddk_fail(err, DDK_EFORMAT, "%s: label %zu of %zu: "
 		                "truncated data", l->path, l->next, l->count);
-	long long v;
-	if (l->a->dt == DT_U8) {
-		v = l->a->raw[0];
-	} else if (l->a->dt == DT_I32) {
-		int32_t i;
-		memcpy(&i, l->a->raw, 4);
-		v = i;
-	} else {
-		int64_t i;
-		memcpy(&i, l->a->raw, 8);
-		v = i;
-	}
-	snprintf(buf, size, "%lld", v);
+	uint64_t v = raw_bits(l->a, l->a->raw);
+
+	if (l->a->kind == 'i')
+		snprintf(buf, size, "%lld", (long long)(int64_t)v);
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
 	l->next++;
 	return DDK_OK;
 }

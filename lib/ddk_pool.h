@@ -75,8 +75,9 @@ ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
                           const ddk_pool_opts *o, ddk_err *err);
 
 /*
- * Examples from an array file: IDX (gzipped or not; uint8, float32 or
- * float64) or NumPy .npy (uint8, float32, float64; C order).  The first
+ * Examples from an array file: IDX (gzipped or not; every IDX type) or
+ * NumPy .npy (integers, floats and bools of either byte order; C order),
+ * as floats.  The first
  * axis counts examples; a 2-D array gives 1-row examples, 3-D and 4-D give
  * rows = the product of the middle axes, cols = the last axis.
  */
@@ -86,7 +87,9 @@ ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err);
 ddk_status ddk_npy_open(ddk_array **a, const char *path, ddk_err *err);
 void ddk_array_free(ddk_array **a);
 /* Shape of every example, how many there are, and the fixed range of the
- * data type (uint8: 0..255; floats: lo > hi, meaning none). */
+ * data type: bools 0..1, integers of one or two bytes their type's range
+ * (uint8 0..255, int16 -32768..32767); wider integers and floats lo > hi,
+ * meaning none. */
 void ddk_array_shape(const ddk_array *a, size_t *count, size_t *rows,
                      size_t *cols, double *lo, double *hi);
 /* Read the next example's rows*cols values into x; DDK_END after the

@@ -29,17 +29,20 @@ save("zero-dim.idx", struct.pack(">IIII", 0x803, 3, 0, 4))
 save("huge-dims.idx", struct.pack(">I", 0x804) +
      struct.pack(">4I", 3, 1 << 25, 1 << 28, 1 << 24) + bytes(19))
 save("truncated.idx", img + bytes(40))
+# Type 0x0a is no IDX type.
+save("type-0a.idx", struct.pack(">IIII", 0xA03, 3, 4, 4) + bytes(48))
 save("good3.idx", img + bytes(range(48)))
 with gzip.open("truncated.idx.gz", "wb") as f:
     f.write(img + bytes(20))
 save("labels2.idx", struct.pack(">II", 0x801, 2) + bytes([1, 2]))
 save("labels-short.idx", struct.pack(">II", 0x801, 3) + bytes([1]))
+save("labels-float.idx", struct.pack(">II", 0xD01, 2) + struct.pack(">2f", 1, 2))
 
-# NumPy: bad magic, Fortran order, an unsupported dtype, truncated data.
+# NumPy: bad magic, Fortran order, a dtype not read, truncated data.
 good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8), }"
 save("bad-magic.npy", b"\x93NUMPX" + npy_bytes(good)[6:] + bytes(64))
 save("fortran.npy", npy_bytes(good.replace("False", "True"), bytes(64)))
-save("int16.npy", npy_bytes(good.replace("<f4", "<i2"), bytes(32)))
+save("complex.npy", npy_bytes(good.replace("<f4", "<c8"), bytes(128)))
 save("truncated.npy", npy_bytes(good, bytes(40)))
 save("huge-shape.npy", npy_bytes(good.replace("(2, 8)",
      "(2, 4294967296, 4294967296)"), bytes(40)))

@@ -146,6 +146,86 @@ for i, (k, l, x) in enumerate(recs("f8.ddk")):
     assert x.shape == (6, 2) and np.abs(x - (m - lo) / (hi - lo)).max() < 1e-6
 PYEOF
 
+# 4b. Every element type NumPy and IDX have for numbers, in both byte
+# orders, as data (values kept with --normalize none; the default scales
+# one- and two-byte integers and bools by their type's range, the others
+# not at all) and as labels.
+"$PY" - "$W" <<'PYEOF' || fail "writing typed arrays"
+import struct, sys, numpy as np
+w = sys.argv[1]
+r = np.random.default_rng(2)
+v = r.normal(0, 1, (3, 2, 8))
+types = ["u1", "i1", "<u2", ">u2", "<i2", ">i2", "<u4", ">i4", "<i8", ">u8",
+         "<f2", ">f2", "<f4", ">f4", ">f8", "?"]
+def name(t):
+    return t.replace("<", "le").replace(">", "be").replace("?", "bool")
+for t in types:
+    d = np.dtype(t)
+    if d.kind in "iu":
+        # random values, and the type's two extremes
+        i = np.iinfo(d)
+        a = r.integers(i.min, i.max, v.shape, dtype=d.newbyteorder("="))
+        a.flat[:2] = i.min, i.max
+        np.save("%s/l-%s.npy" % (w, name(t)),
+                np.array([7, 0, i.max if d.kind == "u" else i.min], d))
+    else:
+        a = v > 0 if d.kind == "b" else v * 100
+    np.save("%s/t-%s.npy" % (w, name(t)), a.astype(d))
+# IDX, big-endian: signed bytes, shorts, ints; labels of shorts
+for code, t in ((0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4")):
+    i = np.iinfo(t)
+    a = r.integers(i.min, i.max, (3, 2, 8)).astype(t)
+    open("%s/x-%02x.idx" % (w, code), "wb").write(
+        struct.pack(">BBBB3I", 0, 0, code, 3, 3, 2, 8) + a.tobytes())
+open(w + "/lab.idx", "wb").write(struct.pack(">BBBBI", 0, 0, 0x0B, 1, 3) +
+                                 np.array([-2, 300, 5], ">i2").tobytes())
+PYEOF
+for f in "$W"/t-*.npy "$W"/x-*.idx; do
+	case $f in *.npy) how=--npy ;; *) how=--idx ;; esac
+	l=$(echo "$f" | sed 's|/t-|/l-|')
+	[ "$l" != "$f" ] && [ -f "$l" ] || l=$W/lab.idx
+	"$P" -q "$how" "$f" --labels "$l" --normalize none >"$f.none" &&
+	"$P" -q "$how" "$f" >"$f.dflt" || fail "reading $f"
+done
+"$PY" - "$W" <<'PYEOF' || fail "typed arrays differ"
+import glob, sys, numpy as np, ddkstream
+w = sys.argv[1]
+def recs(name):
+    return list(ddkstream.read_records(open(name, "rb")))
+def idx(name):
+    b = open(name, "rb").read()
+    t = {0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4"}[b[2]]
+    return np.frombuffer(b[16:], t).reshape(3, 2, 8)
+files = glob.glob(w + "/t-*.npy") + glob.glob(w + "/x-*.idx")
+assert len(files) == 19, files
+for f in files:
+    a = np.load(f) if f.endswith(".npy") else idx(f)
+    want = a.astype(np.float64).astype(np.float32)
+    got = recs(f + ".none")
+    lf = f.replace("/t-", "/l-")
+    lab = np.load(lf) if f.endswith(".npy") and "/t-" in f and \
+        glob.glob(lf) else np.array([-2, 300, 5])
+    assert len(got) == 3, f
+    for i, (k, l, x) in enumerate(got):
+        assert k == f.rsplit("/", 1)[1] + "#%d" % i, (f, k)
+        assert l == str(lab[i]), (f, l, lab[i])
+        assert (x == want[i]).all(), (f, i, x, want[i])
+    # the default: a type range for bools and 1- or 2-byte integers
+    d = a.dtype
+    if d.kind == "b":
+        lo, hi = 0, 1
+    elif d.kind in "iu" and d.itemsize <= 2:
+        lo, hi = np.iinfo(d).min, np.iinfo(d).max
+    else:
+        lo = hi = None
+    for i, (k, l, x) in enumerate(recs(f + ".dflt")):
+        if lo is None:
+            assert (x == want[i]).all(), f
+        else:
+            m = (a[i].astype(np.float64) - lo) / (hi - lo)
+            assert np.abs(x - m).max() < 1e-6, (f, x, m)
+PYEOF
+
 # 5. Windows: keys path#k, whole windows only; stdin reads a sound too.
 "$P" -q --window 4000 --hop 2000 -p 40 "$D/speech8k/fr-a-10.wav" --tsv |
 	cut -f 1,3,4 >"$W/win"
