@@ -254,11 +254,11 @@ static const char *npy_field(const char *h, const char *name)
 	return p;
 }
 
-/* descr: a byte order (< little, > big, | none, for one byte), a kind
+/* descr: a byte order (< little, > big, | or none for one byte), a kind
  * (u, i, f, b) and a size in bytes. */
 static ddk_status npy_dtype(ddk_array *p, const char *h, ddk_err *err)
 {
-	const char *d = npy_field(h, "descr");
+	const char *d = npy_field(h, "descr"), *q;
 	char order, kind, *end;
 	unsigned long size;
 	int known, ordered;
@@ -266,10 +266,10 @@ static ddk_status npy_dtype(ddk_array *p, const char *h, ddk_err *err)
 	if (!d)
 		return ddk_fail(err, DDK_EFORMAT, "%s: .npy header has no "
 		                "descr", p->path);
-	order = d[0] == '\'' ? d[1] : 0;
-	kind = order ? d[2] : 0;
-	size = kind && d[3] >= '1' && d[3] <= '9' ? strtoul(d + 3, &end, 10)
-	                                          : 0;
+	q = *d == '\'' ? d + 1 : "";
+	order = *q && strchr("<>|", *q) ? *q++ : '|';
+	kind = *q ? *q++ : 0;
+	size = *q >= '1' && *q <= '9' ? strtoul(q, &end, 10) : 0;
 	known = ((kind == 'u' || kind == 'i') && (size == 1 || size == 2 ||
 	                                          size == 4 || size == 8)) ||
 	        (kind == 'f' && (size == 2 || size == 4 || size == 8)) ||

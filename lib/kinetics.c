@@ -429,7 +429,6 @@ TARGET static void NAME(const float *x, size_t T, const float *alpha,     \
 	forward_avx2(x, T, alpha, beta, s, z, G, nl);                      \
 }
 
-
 /*
  * The adjoint chain backwards over nl <= 8G rows, as ddk_map_chain
  * defines it: the columns of a chunk are taken from the last step down,
