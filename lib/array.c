@@ -400,14 +400,13 @@ void ddk_array_shape(const ddk_array *a, size_t *count, size_t *rows,
 	*count = a->count;
 	*rows = a->rows;
 	*cols = a->cols;
-	/* bools, and integers of one or two bytes (pixels, PCM samples):
-	 * their type's range; wider integers and floats: none */
+	/* bools and integers: their type's range; floats: none */
 	*lo = 1;
 	*hi = 0;
 	if (a->kind == 'b') {
 		*lo = 0;
 		*hi = 1;
-	} else if (a->kind != 'f' && a->size <= 2) {
+	} else if (a->kind != 'f') {
 		*hi = ldexp(1, 8 * (int)a->size - (a->kind == 'i')) - 1;
 		*lo = a->kind == 'i' ? -*hi - 1 : 0;
 	}

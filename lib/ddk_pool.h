@@ -87,9 +87,8 @@ ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err);
 ddk_status ddk_npy_open(ddk_array **a, const char *path, ddk_err *err);
 void ddk_array_free(ddk_array **a);
 /* Shape of every example, how many there are, and the fixed range of the
- * data type: bools 0..1, integers of one or two bytes their type's range
- * (uint8 0..255, int16 -32768..32767); wider integers and floats lo > hi,
- * meaning none. */
+ * data type: bools 0..1, integers their type's range (uint8 0..255, int16
+ * -32768..32767, ...); floats lo > hi, meaning none. */
 void ddk_array_shape(const ddk_array *a, size_t *count, size_t *rows,
                      size_t *cols, double *lo, double *hi);
 /* Read the next example's rows*cols values into x; DDK_END after the

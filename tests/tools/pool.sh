@@ -148,8 +148,8 @@ PYEOF
 
 # 4b. Every element type NumPy and IDX have for numbers, in both byte
 # orders, as data (values kept with --normalize none; the default scales
-# one- and two-byte integers and bools by their type's range, the others
-# not at all) and as labels.
+# integers and bools by their type's range, floats not at all) and as
+# labels.
 "$PY" - "$W" <<'PYEOF' || fail "writing typed arrays"
 import struct, sys, numpy as np
 w = sys.argv[1]
@@ -210,11 +210,11 @@ for f in files:
         assert k == f.rsplit("/", 1)[1] + "#%d" % i, (f, k)
         assert l == str(lab[i]), (f, l, lab[i])
         assert (x == want[i]).all(), (f, i, x, want[i])
-    # the default: a type range for bools and 1- or 2-byte integers
+    # the default: a type range for bools and integers
     d = a.dtype
     if d.kind == "b":
         lo, hi = 0, 1
-    elif d.kind in "iu" and d.itemsize <= 2:
+    elif d.kind in "iu":
         lo, hi = np.iinfo(d).min, np.iinfo(d).max
     else:
         lo = hi = None
