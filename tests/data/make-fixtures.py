@@ -51,6 +51,9 @@ save("one-dim.npy", npy_bytes(good.replace("(2, 8)", "(8,)"), bytes(32)))
 np.save("good2.npy", np.zeros((2, 8), dtype=np.float32))
 with open("labels3.txt", "w") as f:
     f.write("a\nb\nc\n")
+# Two labels, the second longer than a label may be (1,024 bytes).
+with open("label-long.txt", "w") as f:
+    f.write("a\n" + "b" * 1025 + "\n")
 save("not-a-stream.ddk", b"DDKS" + struct.pack("<5I", 9, 1, 0, 1, 1) + b"k" + bytes(4))
 
 # A good table of fitted pairs, as a seed for make fuzz.

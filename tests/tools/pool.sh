@@ -179,7 +179,26 @@ for code, t in ((0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4")):
         struct.pack(">BBBB3I", 0, 0, code, 3, 3, 2, 8) + a.tobytes())
 open(w + "/lab.idx", "wb").write(struct.pack(">BBBBI", 0, 0, 0x0B, 1, 3) +
                                  np.array([-2, 300, 5], ">i2").tobytes())
+# half floats at their edges (subnormal, largest, infinite, NaN), and the
+# .npy header versions 2 and 3 (four-byte header lengths)
+np.save(w + "/h-edges.npy", np.array([[6e-8, -6.1e-5, 65504, 0.333],
+                                      [-np.inf, np.inf, np.nan, -0.0]], ">f2"))
+with open(w + "/v-2.npy", "wb") as f:
+    np.lib.format.write_array(f, np.arange(-6, 6, dtype="<i2").reshape(2, 6),
+                              version=(2, 0))
+with open(w + "/v-3.npy", "wb") as f:
+    np.lib.format.write_array(f, np.arange(12, dtype=">u4").reshape(2, 6),
+                              version=(3, 0))
+open(w + "/lab.txt", "w").write("cat\n\ndog\n")
 PYEOF
+for f in h-edges v-2 v-3; do
+	"$P" -q --npy "$W/$f.npy" --normalize none >"$W/$f.none" ||
+		fail "reading $f.npy"
+done
+"$P" -q --npy "$W/t-u1.npy" --labels "$W/lab.txt" --tsv | cut -f 1,2 \
+	>"$W/lab.got" || fail "text labels"
+printf 't-u1.npy#%s\t%s\n' 0 cat 1 '' 2 dog | cmp -s - "$W/lab.got" ||
+	fail "text labels: $(cat "$W/lab.got")"
 for f in "$W"/t-*.npy "$W"/x-*.idx; do
 	case $f in *.npy) how=--npy ;; *) how=--idx ;; esac
 	l=$(echo "$f" | sed 's|/t-|/l-|')
@@ -224,6 +243,12 @@ for f in files:
         else:
             m = (a[i].astype(np.float64) - lo) / (hi - lo)
             assert np.abs(x - m).max() < 1e-6, (f, x, m)
+for f in ("h-edges", "v-2", "v-3"):
+    a = np.load(w + "/" + f + ".npy").astype(np.float32)
+    got = recs(w + "/" + f + ".none")
+    assert len(got) == a.shape[0], f
+    x = np.concatenate([r[2] for r in got]).reshape(a.shape)
+    assert np.array_equal(x, a, equal_nan=True), (f, x, a)
 PYEOF
 
 # 5. Windows: keys path#k, whole windows only; stdin reads a sound too.
