@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "check_util.h"
+#include "ddk_model.h"
 #include "ddk_nn.h"
 #include "ddk_train.h"
 
@@ -553,6 +554,56 @@ START_TEST(test_net_gradients)
 	check_net(1, 2, 1, 1, DDK_ACT_TANH);
 	check_net(0, 1, 1, 0, DDK_ACT_RELU);
 	check_net(0, 2, 0, 1, DDK_ACT_IDENTITY);
+}
+END_TEST
+
+/* A model's DDK pair of channel k spread over the rows, as
+ * ddk_map_forward takes it: it gives the layer's own map of channel k. */
+START_TEST(test_model_ddk_rows)
+{
+	enum { U = 3, T = 10, K = 3 };
+	float x[U * T], z[K * U * T], zr[U * T], ar[U], br[U];
+	float work[2 * U * (T + 1)];
+	ddk_net_config c;
+	ddk_net *net;
+	ddk_err err;
+
+	for (int per_row = 0; per_row < 2; per_row++) {
+		ddk_net_config_default(&c);
+		c.rows = U;
+		c.cols = T;
+		c.use_ddk = 1;
+		c.per_row = per_row;
+		c.channels = K;
+		c.mode = per_row ? DDK_SET : DDK_RESET;
+		c.n_classes = 2;
+		ck_assert_int_eq(ddk_net_new(&c, 1, &net, &err), DDK_OK);
+		ddk_rng_seed(&g_rng, 11 + per_row);
+		ddk_net_init(net, &g_rng, NAN, NAN);
+		fill(x, U * T, 0, 1);
+
+		ddk_model m = { net, NULL, NULL, 0, NULL, NULL };
+		ddk_ddk_layer L = { c.mode, per_row, K, U, T, net->alpha,
+		                    net->beta };
+
+		ddk_ddk_forward(&L, x, 1, z, work);
+		for (size_t k = 0; k < K; k++) {
+			ck_assert_int_eq(ddk_model_ddk_rows(&m, k, ar, br),
+			                 DDK_OK);
+			ck_assert(ar[0] != ar[U - 1] || !per_row);
+			ddk_map_forward(x, U, T, ar, br, c.mode, zr);
+			ck_assert_mem_eq(zr, z + k * U * T, sizeof zr);
+		}
+		ck_assert_int_eq(ddk_model_ddk_rows(&m, K, ar, br), DDK_EINVAL);
+		ddk_net_free(&net);
+	}
+
+	/* no DDK layer, no pair */
+	c.use_ddk = 0;
+	ck_assert_int_eq(ddk_net_new(&c, 1, &net, &err), DDK_OK);
+	ddk_model m = { net, NULL, NULL, 0, NULL, NULL };
+	ck_assert_int_eq(ddk_model_ddk_rows(&m, 0, ar, br), DDK_EINVAL);
+	ddk_net_free(&net);
 }
 END_TEST
 
@@ -1153,6 +1204,7 @@ static Suite *nn_suite(void)
 	tcase_add_test(t, test_ddk_vs_kinetics);
 	tcase_add_test(t, test_net_gradients);
 	tcase_add_test(t, test_config_errors);
+	tcase_add_test(t, test_model_ddk_rows);
 	tcase_add_test(t, test_sgd_adam);
 	tcase_add_test(t, test_optim_nonfinite);
 	tcase_add_test(t, test_train_learns_and_repeats);

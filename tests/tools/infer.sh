@@ -194,5 +194,23 @@ awk -F'\t' 'BEGIN { z = 1; for (t = 0; t < 3; t++) { z += 0.05 / z - 0.2
 	NR == 2 { d = $4 - p; exit !($3 == "off" && d < 1e-5 && d > -1e-5) }' \
 	"$W/ex.tsv" || fail "the example of ddk-model(5): $(cat "$W/ex.tsv")"
 
+# -- class names with a quote, a backslash and a non-ASCII letter survive
+# the model file's JSON and come back as they were ---------------------------
+awk 'BEGIN { for (i = 0; i < 40; i++) {
+	c = i % 3; v = c == 0 ? 0.1 : c == 1 ? 0.5 : 0.9
+	printf "r%d\t%s\t1\t4\t%g\t%g\t%g\t%g\n", i,
+	       c == 0 ? "say \"hi\"" : c == 1 ? "back\\slash" : "\303\251t\303\251",
+	       v, v, v, v } }' >"$W/names.tsv"
+"$TR" -q --epochs 2 -m "$W/names.json" "$W/names.tsv" 2>/dev/null ||
+	fail "training on names with quotes"
+"$IN" -q -m "$W/names.json" "$W/names.tsv" >"$W/names.out" 2>/dev/null ||
+	fail "inference on names with quotes"
+head -1 "$W/names.out" | cut -f 4- >"$W/names.head"
+printf 'p_back\\slash\tp_say "hi"\tp_\303\251t\303\251\n' |
+	cmp -s - "$W/names.head" || fail "class names: $(cat "$W/names.head")"
+cut -f 2 "$W/names.out" | sed 1d | LC_ALL=C sort -u | tr '\n' '|' >"$W/names.got"
+printf 'back\\slash|say "hi"|\303\251t\303\251|' | cmp -s - "$W/names.got" ||
+	fail "labels: $(cat "$W/names.got")"
+
 echo "infer: $nfail failed"
 finish
