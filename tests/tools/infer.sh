@@ -208,7 +208,8 @@ awk 'BEGIN { for (i = 0; i < 40; i++) {
 head -1 "$W/names.out" | cut -f 4- >"$W/names.head"
 printf 'p_back\\slash\tp_say "hi"\tp_\303\251t\303\251\n' |
 	cmp -s - "$W/names.head" || fail "class names: $(cat "$W/names.head")"
-cut -f 2 "$W/names.out" | sed 1d | LC_ALL=C sort -u | tr '\n' '|' >"$W/names.got"
+cut -f 2 "$W/names.out" | sed 1d | LC_ALL=C sort -u | tr '\n' '|' \
+	>"$W/names.got"
 printf 'back\\slash|say "hi"|\303\251t\303\251|' | cmp -s - "$W/names.got" ||
 	fail "labels: $(cat "$W/names.got")"
 
