@@ -1,6 +1,6 @@
 #!/bin/sh
 # The conventions every tool shares: --help, --version, usage errors,
-# atomic -o, a closed pipe, a full disk, the C locale.
+# atomic -o, a closed pipe, a full disk, the C locale, stopping signals.
 . "$(dirname "$0")/lib.sh"
 D=$T/data-samples
 for tool in "$B"/*; do
@@ -44,6 +44,40 @@ timeout 20 cat "$W/fifo" >"$W/fifo.json" &
 wait
 [ -p "$W/fifo" ] || fail "-m replaced a FIFO"
 grep -q '"format": "ddk-model"' "$W/fifo.json" || fail "-m FIFO: no model"
+
+# A tool stopped by SIGTERM, SIGINT or SIGHUP in the middle of its input
+# leaves its -o file as it was and no temporary: the input is a FIFO that
+# has had 25 images and stays open, so the tool waits for more with its
+# temporary written.
+for sig in TERM INT HUP; do
+	echo precious >"$W/sig.out"
+	rm -f "$W/sig.in"
+	mkfifo "$W/sig.in"
+	"$P" -q -o "$W/sig.out" --idx "$W/sig.in" 2>"$W/sig.err" &
+	pid=$!
+	exec 3>"$W/sig.in"
+	gzip -dc "$I" | head -c 20000 >&3
+	n=0
+	until ls "$W" | grep -q 'sig\.out\.tmp' || [ $n -ge 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	ls "$W" | grep -q 'sig\.out\.tmp' || fail "SIG$sig: no temporary yet"
+	kill -s "$sig" $pid
+	n=0
+	while kill -0 $pid 2>/dev/null && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -0 $pid 2>/dev/null && fail "SIG$sig: the tool went on"
+	exec 3>&-
+	wait $pid 2>/dev/null
+	rc=$?
+	[ "$(cat "$W/sig.out")" = precious ] || fail "SIG$sig: -o replaced"
+	[ -z "$(ls "$W" | grep 'sig\.out\.tmp')" ] ||
+		fail "SIG$sig: a temporary left"
+	[ $rc -gt 128 ] || fail "SIG$sig: status $rc"
+done
 
 # A closed pipe ends the tool quietly; a full disk is an error.
 ("$P" --idx "$I" 2>"$W/pipe.err"; echo $? >"$W/pipe.rc") | head -c 10 >/dev/null
