@@ -18,6 +18,10 @@ struct ddk_array {
 	int big_endian;     /* IDX is big-endian; .npy says which */
 	size_t count, rows, cols, next;
 	unsigned char *raw;
+	/* A .npy in Fortran order (the first axis fastest) is read whole
+	 * into raw at open; dim[] are the axes after the first. */
+	int fortran, n_dim;
+	size_t dim[3];
 };
 
 /* The value at b as an integer of a->size bytes in the file's order;
@@ -136,6 +140,7 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 {
 	uint64_t rows = 1, values = 1;
 	double claimed = 1;
+	size_t total;
 
 	if (nd < 2 || nd > 4)
 		return ddk_fail(err, DDK_EFORMAT, "%s: an array of %d "
@@ -161,9 +166,37 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 	a->count = (size_t)dims[0];
 	a->rows = (size_t)rows;
 	a->cols = (size_t)dims[nd - 1];
-	a->raw = malloc(a->rows * a->cols * a->size);
-	if (!a->raw)
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
+	a->n_dim = nd - 1;
+	for (int i = 1; i < nd; i++)
+		a->dim[i - 1] = (size_t)dims[i];
+	if (!a->fortran) {
+		a->raw = malloc(a->rows * a->cols * a->size);
+		return a->raw ? DDK_OK
+		              : ddk_fail(err, DDK_ENOMEM, "out of memory");
+	}
+
+	/* Fortran order: every example's values are spread over the whole
+	 * data, so it is read at once, into a buffer that grows as data
+	 * comes (a header may claim more than the file holds). */
+	if (a->count > SIZE_MAX / 2 / a->size / values)
+		return ddk_fail(err, DDK_ENOMEM, "%s: out of memory for a "
+		                "Fortran-order array of %.0f values (it is read "
+		                "whole)", a->path, claimed * (double)a->count);
+	total = a->count * (size_t)values * a->size;
+	for (size_t have = 0, next; have < total; have = next) {
+		unsigned char *p;
+
+		next = have ? 2 * have : 1 << 20;
+		next = next < total ? next : total;
+		if (!(p = realloc(a->raw, next)))
+			return ddk_fail(err, DDK_ENOMEM, "out of memory");
+		a->raw = p;
+		if (read_all(a->gz, a->raw + have, next - have))
+			return ddk_fail(err, DDK_EFORMAT, "%s: truncated data "
+			                "(%zu examples of %zu values in Fortran "
+			                "order)", a->path, a->count,
+			                (size_t)values);
+	}
 	return DDK_OK;
 }
 
@@ -357,11 +390,12 @@ static ddk_status npy_header(ddk_array *p, uint64_t *dims, int *nd,
 	if ((s = npy_dtype(p, h, err)))
 		goto out;
 	f = npy_field(h, "fortran_order");
-	if (!f || strncmp(f, "False", 5)) {
-		s = ddk_fail(err, DDK_EFORMAT, "%s: .npy in Fortran order (C "
-		             "order is read)", p->path);
+	if (!f || (strncmp(f, "False", 5) && strncmp(f, "True", 4))) {
+		s = ddk_fail(err, DDK_EFORMAT, "%s: .npy header has no "
+		             "fortran_order True or False", p->path);
 		goto out;
 	}
+	p->fortran = *f == 'T';
 	*nd = npy_shape(npy_field(h, "shape"), dims, 4);
 	if (*nd < 0)
 		s = ddk_fail(err, DDK_EFORMAT, "%s: .npy shape unreadable or of "
@@ -412,12 +446,40 @@ void ddk_array_shape(const ddk_array *a, size_t *count, size_t *rows,
 	}
 }
 
+/* Example i of an array in Fortran order into x in C order.  The f-th
+ * value of the example in Fortran order sits at i + count * f; c is
+ * where it goes, kept by an odometer over the axes, the first fastest. */
+static void fortran_example(const ddk_array *a, size_t i, float *x)
+{
+	size_t j[3] = { 0 }, stride[3], c = 0, n = a->rows * a->cols;
+	int k = a->n_dim;
+
+	stride[k - 1] = 1;
+	for (int m = k - 1; m > 0; m--)
+		stride[m - 1] = stride[m] * a->dim[m];
+	for (size_t f = 0; f < n; f++) {
+		x[c] = (float)raw_value(a, a->raw + (i + a->count * f) *
+		                                   a->size);
+		for (int m = 0; m < k; m++) {
+			c += stride[m];
+			if (++j[m] < a->dim[m])
+				break;
+			c -= a->dim[m] * stride[m];
+			j[m] = 0;
+		}
+	}
+}
+
 ddk_status ddk_array_next(ddk_array *a, float *x, ddk_err *err)
 {
 	size_t n = a->rows * a->cols;
 
 	if (a->next >= a->count)
 		return DDK_END;
+	if (a->fortran) {
+		fortran_example(a, a->next++, x);
+		return DDK_OK;
+	}
 	if (read_all(a->gz, a->raw, n * a->size))
 		return ddk_fail(err, DDK_EFORMAT, "%s: example %zu of %zu: "
 		                "truncated data", a->path, a->next, a->count);
@@ -471,6 +533,7 @@ static ddk_status labels_array(ddk_labels *l, gzFile gz, int npy,
 		if (nd != 1 || a->kind == 'f')
 			return ddk_fail(err, DDK_EFORMAT, "%s: labels must be a "
 			                "1-D integer array", l->path);
+		a->fortran = 0;  /* one axis: both orders are the same */
 	} else {
 		if (read_all(gz, h, 8) || idx_type(a, h[2]) || h[3] != 1)
 			return ddk_fail(err, DDK_EFORMAT, "%s: not an IDX label "

@@ -76,8 +76,8 @@ ddk_status ddk_pool_sound(ddk_record *out, const char *key, const char *label,
 
 /*
  * Examples from an array file: IDX (gzipped or not; every IDX type) or
- * NumPy .npy (integers, floats and bools of either byte order; C order),
- * as floats.  The first
+ * NumPy .npy (integers, floats and bools of either byte order; C order,
+ * or Fortran order, which is read whole at open), as floats.  The first
  * axis counts examples; a 2-D array gives 1-row examples, 3-D and 4-D give
  * rows = the product of the middle axes, cols = the last axis.
  */

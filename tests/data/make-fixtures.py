@@ -38,10 +38,12 @@ save("labels2.idx", struct.pack(">II", 0x801, 2) + bytes([1, 2]))
 save("labels-short.idx", struct.pack(">II", 0x801, 3) + bytes([1]))
 save("labels-float.idx", struct.pack(">II", 0xD01, 2) + struct.pack(">2f", 1, 2))
 
-# NumPy: bad magic, Fortran order, a dtype not read, truncated data.
+# NumPy: bad magic, Fortran order cut short (it is read whole) or not
+# said, a dtype not read, truncated data.
 good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8), }"
 save("bad-magic.npy", b"\x93NUMPX" + npy_bytes(good)[6:] + bytes(64))
-save("fortran.npy", npy_bytes(good.replace("False", "True"), bytes(64)))
+save("fortran.npy", npy_bytes(good.replace("False", "True"), bytes(60)))
+save("no-order.npy", npy_bytes(good.replace("False", "0"), bytes(64)))
 save("complex.npy", npy_bytes(good.replace("<f4", "<c8"), bytes(128)))
 save("truncated.npy", npy_bytes(good, bytes(40)))
 save("huge-shape.npy", npy_bytes(good.replace("(2, 8)",

@@ -251,6 +251,43 @@ for f in ("h-edges", "v-2", "v-3"):
     assert np.array_equal(x, a, equal_nan=True), (f, x, a)
 PYEOF
 
+# Arrays in Fortran order (np.save of a transposed array writes them) give
+# the maps of the same array in C order, gzipped or not, with labels in
+# Fortran order too.
+mkdir "$W/F" "$W/C"
+"$PY" - "$W" <<'PYEOF' || fail "writing Fortran-order arrays"
+import gzip, sys, numpy as np
+w = sys.argv[1]
+r = np.random.default_rng(4)
+arrays = {"u1": r.integers(0, 256, (9, 13), dtype=np.uint8),
+          "f4": r.normal(0, 1, (5, 3, 7)).astype(">f4"),
+          "f8": r.random((4, 3, 2, 6)),
+          "i2": r.integers(-999, 999, (6, 2, 5), dtype="<i2"),
+          "big": r.random((300, 20, 30))}   # 1.4 MB: read in two parts
+for n, a in arrays.items():
+    np.save("%s/C/%s.npy" % (w, n), a)
+    f = np.asfortranarray(a)
+    assert f.flags.f_contiguous and not f.flags.c_contiguous
+    np.save("%s/F/%s.npy" % (w, n), f)
+    assert b"'fortran_order': True" in open("%s/F/%s.npy" % (w, n),
+                                            "rb").read(128)
+gzip.open(w + "/F/gz.npy", "wb").write(open(w + "/F/f8.npy", "rb").read())
+gzip.open(w + "/C/gz.npy", "wb").write(open(w + "/C/f8.npy", "rb").read())
+np.save(w + "/lab6.npy", np.asfortranarray(np.array([3, 1, 4, 1, 5, 9])))
+PYEOF
+for n in u1 f4 f8 i2 big gz; do
+	for o in F C; do
+		(cd "$W/$o" && "$P" -q --npy $n.npy -p 2 >"$W/$o.$n" &&
+		 "$P" -q --npy $n.npy --normalize none --tsv >>"$W/$o.$n") ||
+			fail "Fortran order: $o/$n.npy"
+	done
+	cmp -s "$W/F.$n" "$W/C.$n" || fail "Fortran order: $n.npy differs"
+done
+(cd "$W/F" && "$P" -q --npy i2.npy --labels "$W/lab6.npy" --tsv) |
+	cut -f 2 | tr '\n' ' ' >"$W/F.lab"
+[ "$(cat "$W/F.lab")" = "3 1 4 1 5 9 " ] ||
+	fail "Fortran-order labels: $(cat "$W/F.lab")"
+
 # 5. Windows: keys path#k, whole windows only; stdin reads a sound too.
 "$P" -q --window 4000 --hop 2000 -p 40 "$D/speech8k/fr-a-10.wav" --tsv |
 	cut -f 1,3,4 >"$W/win"
