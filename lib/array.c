@@ -107,19 +107,31 @@ static uint32_t be32(const unsigned char *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-static ddk_array *array_new(gzFile gz, const char *path)
+/* A new array reading gz, which it owns from here (closed on failure). */
+static ddk_status array_new(ddk_array **out, gzFile gz, const char *path,
+                            ddk_err *err)
 {
 	ddk_array *a = calloc(1, sizeof *a);
 
-	if (!a)
-		return NULL;
-	a->path = strdup(path);
-	if (!a->path) {
+	*out = NULL;
+	if (!a || !(a->path = strdup(path))) {
 		free(a);
-		return NULL;
+		gzclose(gz);
+		return ddk_fail(err, DDK_ENOMEM, "out of memory");
 	}
 	a->gz = gz;
-	return a;
+	*out = a;
+	return DDK_OK;
+}
+
+/* A new array reading path. */
+static ddk_status array_open(ddk_array **out, const char *path,
+                             ddk_err *err)
+{
+	gzFile gz = open_gz(path, err);
+
+	*out = NULL;
+	return gz ? array_new(out, gz, path, err) : DDK_EIO;
 }
 
 void ddk_array_free(ddk_array **a)
@@ -232,17 +244,15 @@ ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err)
 {
 	unsigned char h[4], d[4];
 	uint64_t dims[4];
-	gzFile gz = open_gz(path, err);
 	ddk_array *p;
+	gzFile gz;
 	int nd;
+	ddk_status s = array_open(&p, path, err);
 
 	*a = NULL;
-	if (!gz)
-		return DDK_EIO;
-	if (!(p = array_new(gz, path))) {
-		gzclose(gz);
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	}
+	if (s)
+		return s;
+	gz = p->gz;
 
 	/* Magic: two zero bytes, the type code, the number of dimensions. */
 	if (read_all(gz, h, 4) || h[0] || h[1])
@@ -261,8 +271,7 @@ ddk_status ddk_idx_open(ddk_array **a, const char *path, ddk_err *err)
 			                 "%s: truncated IDX header", path));
 		dims[i] = be32(d);
 	}
-	ddk_status s = set_shape(p, dims, nd, err);
-	if (s)
+	if ((s = set_shape(p, dims, nd, err)))
 		return open_fail(a, p, s);
 	*a = p;
 	return DDK_OK;
@@ -409,17 +418,12 @@ ddk_status ddk_npy_open(ddk_array **a, const char *path, ddk_err *err)
 {
 	uint64_t dims[4];
 	int nd = 0;
-	gzFile gz = open_gz(path, err);
 	ddk_array *p;
-	ddk_status s;
+	ddk_status s = array_open(&p, path, err);
 
 	*a = NULL;
-	if (!gz)
-		return DDK_EIO;
-	if (!(p = array_new(gz, path))) {
-		gzclose(gz);
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	}
+	if (s)
+		return s;
 	if ((s = npy_header(p, dims, &nd, err)))
 		return open_fail(a, p, s);
 	if ((s = set_shape(p, dims, nd, err)))
@@ -519,13 +523,11 @@ static ddk_status labels_array(ddk_labels *l, gzFile gz, int npy,
 	uint64_t dims[4];
 	int nd = 1;
 	unsigned char h[8];
-	ddk_array *a = array_new(gz, l->path);
-	ddk_status s;
+	ddk_array *a;
+	ddk_status s = array_new(&a, gz, l->path, err);
 
-	if (!a) {
-		gzclose(gz);
-		return ddk_fail(err, DDK_ENOMEM, "out of memory");
-	}
+	if (s)
+		return s;
 	l->a = a;
 	if (npy) {
 		if ((s = npy_header(a, dims, &nd, err)))
