@@ -114,7 +114,7 @@ void ddk_row_backward_d(const double *x, const double *z, const double *dz,
  * has bit 31 set.  ANDs, adds and ORs over fixed runs vectorise, where
  * isfinite() with an early exit would not.
  */
-DDK_CLONES size_t ddk_first_nonfinite(const float *v, size_t n)
+DDK_CLONES static size_t first_nonfinite(const float *v, size_t n)
 {
 	enum { RUN = 1024 };
 	size_t i = 0;
@@ -146,6 +146,13 @@ DDK_CLONES size_t ddk_first_nonfinite(const float *v, size_t n)
 		if (!isfinite(v[i]))
 			return i;
 	return n;
+}
+
+/* The clones stay static: clang 14 does not link target_clones on an
+ * exported function. */
+size_t ddk_first_nonfinite(const float *v, size_t n)
+{
+	return first_nonfinite(v, n);
 }
 
 void ddk_fill(float *a, size_t n, float v)
