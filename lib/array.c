@@ -192,8 +192,9 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 	 * comes (a header may claim more than the file holds). */
 	if (a->count > SIZE_MAX / 2 / a->size / values)
 		return ddk_fail(err, DDK_ENOMEM, "%s: out of memory for a "
-		                "Fortran-order array of %.0f values (it is read "
-		                "whole)", a->path, claimed * (double)a->count);
+		                "Fortran-order array of %.0f values (it is "
+		                "read whole)", a->path,
+		                claimed * (double)a->count);
 	total = a->count * (size_t)values * a->size;
 	for (size_t have = 0, next; have < total; have = next) {
 		unsigned char *p;
@@ -204,9 +205,9 @@ static ddk_status set_shape(ddk_array *a, const uint64_t *dims, int nd,
 			return ddk_fail(err, DDK_ENOMEM, "out of memory");
 		a->raw = p;
 		if (read_all(a->gz, a->raw + have, next - have))
-			return ddk_fail(err, DDK_EFORMAT, "%s: truncated data "
-			                "(%zu examples of %zu values in Fortran "
-			                "order)", a->path, a->count,
+			return ddk_fail(err, DDK_EFORMAT, "%s: truncated "
+			                "data (%zu examples of %zu values in "
+			                "Fortran order)", a->path, a->count,
 			                (size_t)values);
 	}
 	return DDK_OK;
