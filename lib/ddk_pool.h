@@ -54,7 +54,8 @@ ddk_status ddk_audio_read(const char *path, float **x, size_t *n,
                           int *rate, ddk_err *err);
 
 /* The same a piece at a time, so that a long sound need not be held
- * whole (stdin still is: libsndfile may seek in it).  Open gives the
+ * whole (stdin from a pipe still is: libsndfile may seek in it; stdin
+ * redirected from a file is read as the file).  Open gives the
  * frame count as the file states it and the rate (DDK_EFORMAT for a file
  * that is not sound, or empty); each read puts the next up to n mono
  * samples (channels averaged) into x and returns how many, 0 at the

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "ddk_pool.h"
 
@@ -186,7 +188,8 @@ ddk_status ddk_pool_map(ddk_record *out, const char *key, const char *label,
 
 /* ---- sound through libsndfile ---- */
 
-/* A whole file in memory, for libsndfile's virtual I/O on stdin. */
+/* A whole file in memory, for libsndfile's virtual I/O on stdin when
+ * stdin is a pipe (libsndfile seeks in what it reads). */
 typedef struct membuf {
 	unsigned char *p;
 	sf_count_t len, pos;
@@ -253,7 +256,7 @@ static ddk_status slurp_stdin(membuf *m, ddk_err *err)
 
 struct ddk_sound {
 	SNDFILE *snd;
-	membuf m;               /* stdin, read whole */
+	membuf m;               /* stdin from a pipe, read whole */
 	int ch;
 	float *buf;             /* interleaved frames, with ch > 1 */
 };
@@ -274,6 +277,17 @@ void ddk_sound_close(ddk_sound **sp)
 	*sp = NULL;
 }
 
+/* Whether stdin is a regular file not yet read: libsndfile then reads
+ * it as a file, a piece at a time, seeking where it needs to (from
+ * another offset, its seeks back to the start could fail). */
+static int stdin_file_at_start(void)
+{
+	struct stat st;
+
+	return !fstat(STDIN_FILENO, &st) && S_ISREG(st.st_mode) &&
+	       lseek(STDIN_FILENO, 0, SEEK_CUR) == 0;
+}
+
 ddk_status ddk_sound_open(const char *path, ddk_sound **out, size_t *frames,
                           int *rate, ddk_err *err)
 {
@@ -286,7 +300,9 @@ ddk_status ddk_sound_open(const char *path, ddk_sound **out, size_t *frames,
 	if (!s)
 		return ddk_fail(err, DDK_ENOMEM, "out of memory");
 	memset(&info, 0, sizeof info);
-	if (!strcmp(path, "-")) {
+	if (!strcmp(path, "-") && stdin_file_at_start()) {
+		s->snd = sf_open_fd(STDIN_FILENO, SFM_READ, &info, SF_FALSE);
+	} else if (!strcmp(path, "-")) {
 		if ((st = slurp_stdin(&s->m, err))) {
 			free(s);
 			return st;

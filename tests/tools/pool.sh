@@ -311,6 +311,27 @@ PYEOF
 [ "$(cut -f 1,2 "$W/stdin")" = "1	2000" ] &&
 	cmp -s "$W/file" "$W/stdin" ||
 	fail "a long sound on stdin differs from the file"
+# stdin from a file is read as that file; from a pipe it is read whole
+# first: both give the same maps, for WAV and Ogg Vorbis, whole sounds and
+# windows; so does a file on stdin that was read from before (it goes the
+# pipe's way)
+for f in "$W/long.wav" "$D/vorbis/fr-a-0.ogg"; do
+	for o in "-p 100" "--window 3000 --hop 2500 -p 30"; do
+		"$P" -q $o - <"$f" >"$W/redirect" &&
+		cat "$f" | "$P" -q $o - >"$W/pipe" &&
+		cmp -s "$W/redirect" "$W/pipe" ||
+			fail "stdin as a file and as a pipe differ: $f $o"
+	done
+done
+"$PY" - "$W/lead.bin" "$W/long.wav" <<'PYEOF' || fail "writing lead.bin"
+import sys
+open(sys.argv[1], "wb").write(b"x" * 7 + open(sys.argv[2], "rb").read())
+PYEOF
+(dd bs=7 count=1 of=/dev/null 2>/dev/null; "$P" -q -p 100 -) \
+	<"$W/lead.bin" >"$W/lead" &&
+	"$P" -q -p 100 - <"$W/long.wav" >"$W/redirect" &&
+	cmp -s "$W/lead" "$W/redirect" ||
+	fail "a sound on stdin after 7 bytes read differs"
 # windows are read a window at a time: checked against NumPy over the
 # whole mixdown (three channels, 20,000 frames, so windows straddle the
 # reader's 4096-frame chunks), hop shorter than, equal to and longer
