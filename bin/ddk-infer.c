@@ -45,10 +45,14 @@ typedef struct group {
 	size_t len;                     /* of name */
 	uint64_t records, *votes;
 	double *psum;
+	int mixed;                      /* a record of another label seen */
 } group;
 
 static group *groups;                   /* in order of first record */
 static size_t n_groups, cap_groups;
+static uint64_t n_mixed;                /* groups of more than one label */
+static char *mixed_group, *mixed_label; /* the first of them, and the
+                                         * label that differed */
 static size_t *slots, n_slots;          /* open addressing by name: a
                                          * group's index + 1, 0 empty;
                                          * n_slots a power of two */
@@ -144,8 +148,18 @@ static group *group_of(const char *key, const char *label)
 	len = sep ? (size_t)(sep - key) : strlen(key);
 	grow_groups();
 	slot = slot_of(key, len);
-	if (*slot)
-		return &groups[*slot - 1];
+	if (*slot) {
+		group *g = &groups[*slot - 1];
+
+		if (!g->mixed && strcmp(g->label, label)) {
+			g->mixed = 1;
+			if (n_mixed++ == 0) {
+				mixed_group = xstrndup(g->name, g->len);
+				mixed_label = xstrndup(label, strlen(label));
+			}
+		}
+		return g;
+	}
 
 	group *g = &groups[n_groups++];
 
@@ -154,6 +168,7 @@ static group *group_of(const char *key, const char *label)
 	g->len = len;
 	g->label = xstrndup(label, strlen(label));
 	g->records = 0;
+	g->mixed = 0;
 	g->votes = xcalloc(C, sizeof *g->votes);
 	g->psum = xcalloc(C, sizeof *g->psum);
 	return g;
@@ -445,9 +460,17 @@ int main(int argc, char **argv)
 		          "not know (first: key %s, label '%s'); they count as "
 		          "wrong", (unsigned long long)n_unknown, unknown_key,
 		          unknown_label);
+	if (n_mixed)
+		tool_warn("--vote: %llu groups hold records of more than one "
+		          "label (first: group %s, label '%s'); each group "
+		          "takes its first record's",
+		          (unsigned long long)n_mixed, mixed_group,
+		          mixed_label);
 	if (opt.report)
 		write_report();
 	free(unknown_key);
+	free(mixed_group);
+	free(mixed_label);
 	free(unknown_label);
 	free(conf);
 	ddk_model_free(&model);

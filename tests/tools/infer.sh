@@ -112,6 +112,21 @@ vote_awk "$W/mp.tsv" >"$W/mv.want"
 "$IN" -q -m "$W/weak.json" --vote . "$W/many.tsv" | tail -n +2 | cut -f 1-5 |
 	cmp -s - "$W/mv.want" || fail "--vote on interleaved frames differs"
 [ "$(wc -l <"$W/mv.want")" -eq 300 ] || fail "--vote: not 300 objects"
+# groups whose records disagree on the label: each takes its first
+# record's, and one line on stderr counts them and names the first
+awk -F'\t' 'BEGIN { OFS = "\t" }
+	$1 ~ /^o001\.[1-4]$/ || $1 == "o003.4" {
+		$2 = $2 == "c0" ? "c1" : "c0" }
+	{ print }' "$W/test.tsv" >"$W/mixed.tsv"
+"$IN" -q -m "$W/weak.json" --vote . "$W/mixed.tsv" >"$W/mv.tsv" \
+	2>"$W/mverr" || fail "--vote on mixed labels: exit $?"
+first=$(awk -F'\t' '$1 == "o001.1" { print $2 }' "$W/mixed.tsv")
+want="ddk-infer: --vote: 2 groups hold records of more than one label"
+want="$want (first: group o001, label '$first'); each group takes its"
+[ "$(grep -c -- --vote: "$W/mverr")" -eq 1 ] &&
+	grep -qxF "$want first record's" "$W/mverr" ||
+	fail "--vote on mixed labels: $(cat "$W/mverr")"
+cmp -s "$W/mv.tsv" "$W/v.tsv" || fail "--vote on mixed labels: other table"
 
 # -- unlabelled records, unknown labels -------------------------------------
 awk -F'\t' 'BEGIN { OFS = "\t" } { $2 = ""; print }' "$W/test.tsv" \
