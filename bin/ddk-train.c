@@ -43,6 +43,8 @@ static const char usage[] =
 "                         each epoch instead of holding them in memory\n"
 "      --checkpoint FILE  (default MODEL.ckpt; removed on success)\n"
 "      --resume           continue from the checkpoint if there is one\n"
+"                         (also one of a shorter run: more --epochs)\n"
+"      --keep-checkpoint  keep it after success, to extend the run later\n"
 "      --summary          print parameters and operations (TSV)\n"
 "      --recipe TEXT      the preprocessing, recorded in the model\n"
 "      --hardware FILE    a JSON object of hardware constraints\n"
@@ -54,11 +56,13 @@ static struct {
 	ddk_train_opts train;
 	const char *model, *val, *init, *ckpt, *recipe, *hardware;
 	double alpha0, beta0, val_split;
-	int freeze, resume, summary, lr_set, in_place;
+	int freeze, resume, keep_ckpt, summary, lr_set, in_place;
 	const char *shape_opt;  /* an option that sets the network's shape */
 } opt;
 
 static char *recorded;  /* the options that shape the result */
+static char *matched;   /* those a checkpoint must match: all but
+                         * --epochs, so that a run can be extended */
 
 static void parse_hidden(const char *s)
 {
@@ -83,25 +87,33 @@ static void parse_steps(const char *s)
 		opt.train.lr_steps[k] = (size_t)v[k];
 }
 
+/* Add " --name arg" to the list *to. */
+static void append_option(char **to, const char *name, const char *arg)
+{
+	size_t n = *to ? strlen(*to) : 0;
+	char *p = realloc(*to, n + strlen(name) + (arg ? strlen(arg) : 0)
+	                  + 5);
+
+	if (!p)
+		tool_die("out of memory");
+	*to = p;
+	sprintf(p + n, "%s--%s%s%s", n ? " " : "", name, arg ? " " : "",
+	        arg ? arg : "");
+}
+
 /* Options that do not change the model are left out of the record. */
 static void record_option(const char *name, const char *arg)
 {
 	static const char *const skip[] = { "model", "checkpoint", "resume",
-	                                    "quiet", "summary", "in-place",
-	                                    NULL };
-	size_t n = recorded ? strlen(recorded) : 0;
-	char *p;
+	                                    "keep-checkpoint", "quiet",
+	                                    "summary", "in-place", NULL };
 
 	for (int i = 0; skip[i]; i++)
 		if (strcmp(name, skip[i]) == 0)
 			return;
-	p = realloc(recorded, n + strlen(name) + (arg ? strlen(arg) : 0)
-	            + 5);
-	if (!p)
-		tool_die("out of memory");
-	recorded = p;
-	sprintf(recorded + n, "%s--%s%s%s", n ? " " : "", name,
-	        arg ? " " : "", arg ? arg : "");
+	append_option(&recorded, name, arg);
+	if (strcmp(name, "epochs"))
+		append_option(&matched, name, arg);
 }
 
 static void option(int c, const char *name)
@@ -162,6 +174,7 @@ static void option(int c, const char *name)
 		break;
 	case 'C': opt.ckpt = optarg; break;
 	case 'r': opt.resume = 1; break;
+	case 'k': opt.keep_ckpt = 1; break;
 	case 'Y': opt.summary = 1; break;
 	case 'g': opt.in_place = 1; break;
 	case 'T': opt.recipe = optarg; break;
@@ -190,6 +203,7 @@ static int parse(int argc, char **argv)
 		{ "lr-gamma", 1, 0, 'G' }, { "seed", 1, 0, 's' },
 		{ "val", 1, 0, 'V' }, { "val-split", 1, 0, 'P' },
 		{ "checkpoint", 1, 0, 'C' }, { "resume", 0, 0, 'r' },
+		{ "keep-checkpoint", 0, 0, 'k' },
 		{ "summary", 0, 0, 'Y' }, { "recipe", 1, 0, 'T' },
 		{ "in-place", 0, 0, 'g' },
 		{ "hardware", 1, 0, 'X' }, { "quiet", 0, 0, 'q' },
@@ -360,7 +374,7 @@ static char *fingerprint(const ddk_dataset *d, const ddk_dataset *v,
 
 	if (!f)
 		tool_die("out of memory");
-	fprintf(f, "%s|%zu %016llx|%zu %016llx", recorded ? recorded : "",
+	fprintf(f, "%s|%zu %016llx|%zu %016llx", matched ? matched : "",
 	        d->n, (unsigned long long)data_hash(d), v->n,
 	        (unsigned long long)data_hash(v));
 	for (int i = 0; i < argc; i++)
@@ -638,7 +652,8 @@ int main(int argc, char **argv)
 		m.hardware_json = strdup(init->hardware_json);
 	if (ddk_model_save(opt.model, &m, &err))
 		tool_die("%s", err.msg);
-	unlink(opt.ckpt);
+	if (!opt.keep_ckpt)
+		unlink(opt.ckpt);
 	if (!tool_quiet && s.best_epoch)
 		tool_warn("kept epoch %zu (validation accuracy %.4f)",
 		          s.best_epoch, s.best_acc);

@@ -264,11 +264,17 @@ ddk_status ddk_checkpoint_load(const char *path, ddk_net *net,
 
 	/* every size is known now: nothing is taken from a file of any other
 	 * length, so a refused checkpoint leaves net and s as they were */
-	if (b.bad || epoch > s->history_cap ||
+	if (b.bad || epoch > (b.len - b.pos) / (3 * sizeof(double)) ||
 	    b.len - b.pos != epoch * 3 * sizeof(double) +
 	                     (2 * ns + moments) * sizeof(float)) {
 		st = ddk_fail(err, DDK_EFORMAT, "%s: truncated or too long",
 		              path);
+		goto out;
+	}
+	if (epoch > s->history_cap) {
+		st = ddk_fail(err, DDK_EINVAL, "%s: checkpoint after epoch "
+		              "%llu, past the run's %zu epochs", path,
+		              (unsigned long long)epoch, s->history_cap);
 		goto out;
 	}
 	state = malloc(ns * sizeof *state);

@@ -43,7 +43,7 @@ train() { "$TR" -q "$@" "$W/train.tsv"; }
 grep -q '^usage: ddk-train' "$W/help" || fail "--help: no usage on stdout"
 for o in hidden activation batchnorm epochs batch lr optimizer momentum \
 	weight-decay lr-steps seed val val-split freeze-ddk init-model no-ddk \
-	feature-norm summary resume checkpoint in-place; do
+	feature-norm summary resume checkpoint keep-checkpoint in-place; do
 	grep -q -- "--$o" "$W/help" || fail "--help does not name --$o"
 done
 expect_status 2 "$TR" --bogus -m "$W/x.json" "$W/train.tsv"
@@ -389,6 +389,35 @@ mv "$W/train.orig" "$W/train.tsv"
 grep -q 'm.json: not a ddk-train checkpoint' "$W/err" ||
 	fail "a model as checkpoint: $(cat "$W/err")"
 [ -e "$W/k.json" ] && fail "a refused resume left a model"
+
+# -- --keep-checkpoint, then --resume with more --epochs: an extended run ---
+# 3 epochs kept, then extended to 6, give the file of 6 epochs run at once
+# (with a validation split, a step schedule across the seam and feature
+# statistics); a checkpoint past the run's epochs is refused.
+set -- --hidden 8 --feature-norm --val-split 0.25 --lr-steps 2,4 \
+	--lr 0.01 --seed 6 "$W/train.tsv"
+"$TR" -q -m "$W/six.json" --epochs 6 "$@" || fail "6 epochs: exit $?"
+"$TR" -q -m "$W/ext.json" --epochs 3 --keep-checkpoint "$@" ||
+	fail "3 epochs, --keep-checkpoint: exit $?"
+[ -e "$W/ext.json.ckpt" ] || fail "--keep-checkpoint: no checkpoint"
+cp "$W/ext.json.ckpt" "$W/three.ckpt"
+"$TR" -m "$W/ext.json" --epochs 6 --resume "$@" 2>"$W/err" ||
+	fail "extended to 6 epochs: exit $?: $(cat "$W/err")"
+grep -q 'ext.json.ckpt: resuming after epoch 3$' "$W/err" ||
+	fail "extended to 6 epochs: $(head -5 "$W/err")"
+[ "$(grep -c '^ddk-train: epoch [4-6]/6 ' "$W/err")" -eq 3 ] &&
+	! grep -q '^ddk-train: epoch [1-3]/' "$W/err" ||
+	fail "extended to 6 epochs: other epochs run: $(cat "$W/err")"
+cmp -s "$W/six.json" "$W/ext.json" ||
+	fail "3 epochs extended to 6 differ from 6 epochs"
+[ -e "$W/ext.json.ckpt" ] && fail "the extended run left its checkpoint"
+"$TR" -q -m "$W/two.json" --epochs 2 --checkpoint "$W/three.ckpt" \
+	--resume "$@" 2>"$W/err"
+[ $? -eq 1 ] && [ "$(cat "$W/err")" = "ddk-train: $W/three.ckpt:\
+ checkpoint after epoch 3, past the run's 2 epochs" ] ||
+	fail "a checkpoint past --epochs: $(cat "$W/err")"
+[ -e "$W/two.json" ] && fail "a checkpoint past --epochs: a model written"
+[ -e "$W/three.ckpt" ] || fail "a checkpoint past --epochs was removed"
 
 echo "train: $nfail failed"
 finish
