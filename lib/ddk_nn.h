@@ -41,7 +41,8 @@
  *
  * Batch normalisation: batch mean and biased variance in training,
  * running estimates (momentum 0.1, unbiased variance) in evaluation,
- * eps 1e-5, as PyTorch's BatchNorm1d.
+ * eps 1e-5, as PyTorch's BatchNorm1d (a model file may give another eps,
+ * e.g. Keras's 1e-3).
  *
  * Ownership.  ddk_net_new allocates everything the network needs,
  * including a workspace for batches of up to batch_cap examples;
@@ -97,10 +98,11 @@ void ddk_act_backward(ddk_activation a, const float *y, const float *dy,
                       size_t n, float *dx);
 
 /* Training forward over B >= 2 examples of n features: xhat and y are
- * B x n, mean and inv_std (n) receive the batch statistics. */
+ * B x n, mean and inv_std (n) receive the batch statistics; eps is added
+ * to the variance. */
 void ddk_bn_forward(const float *x, size_t B, size_t n, const float *gamma,
-                    const float *shift, float *xhat, float *y, float *mean,
-                    float *inv_std);
+                    const float *shift, float eps, float *xhat, float *y,
+                    float *mean, float *inv_std);
 /* ADD dL/dgamma, dL/dshift; write dL/dx (B x n). */
 void ddk_bn_backward(const float *xhat, const float *dy, size_t B, size_t n,
                      const float *gamma, const float *inv_std,
@@ -109,7 +111,7 @@ void ddk_bn_backward(const float *xhat, const float *dy, size_t B, size_t n,
 void ddk_bn_forward_eval(const float *x, size_t B, size_t n,
                          const float *gamma, const float *shift,
                          const float *run_mean, const float *run_var,
-                         float *y);
+                         float eps, float *y);
 
 /* Softmax of logits (B x C) into probs; when labels is not NULL return
  * the mean cross-entropy, write its gradient into dlogits (unless NULL)
@@ -178,6 +180,7 @@ typedef struct ddk_dense {
 
 typedef struct ddk_bnorm {
 	size_t n;
+	float eps;                  /* added to the variance: DDK_BN_EPS */
 	float *gamma, *shift;       /* parameters */
 	float *run_mean, *run_var;  /* running estimates */
 } ddk_bnorm;

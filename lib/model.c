@@ -144,7 +144,7 @@ static void write_classifier(sbuf *b, const ddk_net *net)
 			sb_printf(b, "      {\"type\": \"batchnorm\", "
 			          "\"size\": %zu, \"eps\": %.17g,\n"
 			          "       \"gamma\": ", bn->n,
-			          (double)DDK_BN_EPS);
+			          (double)bn->eps);
 			sb_floats(b, bn->gamma, bn->n);
 			sb_printf(b, ",\n       \"shift\": ");
 			sb_floats(b, bn->shift, bn->n);

@@ -69,6 +69,24 @@ static ddk_status get_floats(ld *L, const cJSON *o, const char *key,
 	return DDK_OK;
 }
 
+/* A batch normalisation's "eps": a number > 0 as float32 (1e-5 when the
+ * layer has none). */
+static ddk_status get_eps(ld *L, const cJSON *o, const char *where,
+                          float *eps)
+{
+	const cJSON *e = field(o, "eps");
+
+	*eps = DDK_BN_EPS;
+	if (!e)
+		return DDK_OK;
+	if (!cJSON_IsNumber(e) || !((float)e->valuedouble > 0) ||
+	    !isfinite((float)e->valuedouble))
+		return BAD(L, "%s: %s.eps: wanted a number > 0", L->name,
+		           where);
+	*eps = (float)e->valuedouble;
+	return DDK_OK;
+}
+
 static ddk_status get_bounds(ld *L, const cJSON *o, const char *key,
                              double *lo, double *hi)
 {
@@ -260,6 +278,8 @@ static ddk_status read_classifier(ld *L, const cJSON *layers, ddk_net *net)
 				if (!(bn->run_var[j] >= 0))
 					return BAD(L, "%s: %s.running_var: "
 					           "negative", L->name, where);
+			if ((st = get_eps(L, it, where, &bn->eps)))
+				return st;
 		}
 	}
 	return DDK_OK;

@@ -96,8 +96,10 @@ static void dims(ddk_net *net)
 		net->dense[l].n_in = width;
 		width = l < c->n_hidden ? c->hidden[l] : c->n_classes;
 		net->dense[l].n_out = width;
-		if (l < c->n_hidden)
+		if (l < c->n_hidden) {
 			net->bn[l].n = c->batchnorm ? width : 0;
+			net->bn[l].eps = DDK_BN_EPS;
+		}
 	}
 }
 
@@ -377,6 +379,8 @@ void ddk_net_copy(ddk_net *dst, const ddk_net *src)
 		memcpy(b[i], a[i], n[i] * sizeof *a[i]);
 	for (size_t i = 0; i < src->n_param; i++)
 		dst->param[i].frozen = src->param[i].frozen;
+	for (size_t l = 0; l < src->cfg.n_hidden; l++)
+		dst->bn[l].eps = src->bn[l].eps;
 }
 
 static ddk_ddk_layer ddk_layer_of(const ddk_net *net)
@@ -453,14 +457,15 @@ const float *ddk_net_forward(ddk_net *net, const float *x, size_t B,
 		if (l == net->cfg.n_hidden)
 			break;
 		if (b->n && train) {
-			ddk_bn_forward(a, B, b->n, b->gamma, b->shift,
+			ddk_bn_forward(a, B, b->n, b->gamma, b->shift, b->eps,
 			               W->xhat[l], W->bo[l], W->bmean[l],
 			               W->binv[l]);
 			bn_running(b, a, B);
 			a = W->bo[l];
 		} else if (b->n) {
 			ddk_bn_forward_eval(a, B, b->n, b->gamma, b->shift,
-			                    b->run_mean, b->run_var, W->bo[l]);
+			                    b->run_mean, b->run_var, b->eps,
+			                    W->bo[l]);
 			a = W->bo[l];
 		}
 		ddk_act_forward(net->cfg.act, a, B * d->n_out, W->h[l]);

@@ -604,8 +604,8 @@ void ddk_act_backward(ddk_activation a, const float *y, const float *dy,
 /* batch normalisation                                                  */
 
 void ddk_bn_forward(const float *x, size_t B, size_t n, const float *gamma,
-                    const float *shift, float *xhat, float *y, float *mean,
-                    float *inv_std)
+                    const float *shift, float eps, float *xhat, float *y,
+                    float *mean, float *inv_std)
 {
 	/* statistics per feature in double, rows taken in order */
 	for (size_t j = 0; j < n; j++) {
@@ -621,7 +621,7 @@ void ddk_bn_forward(const float *x, size_t B, size_t n, const float *gamma,
 		}
 		v /= (double)B;
 		mean[j] = (float)m;
-		inv_std[j] = (float)(1 / sqrt(v + DDK_BN_EPS));
+		inv_std[j] = (float)(1 / sqrt(v + eps));
 	}
 
 	for (size_t s = 0; s < B; s++)
@@ -662,11 +662,11 @@ void ddk_bn_backward(const float *xhat, const float *dy, size_t B, size_t n,
 void ddk_bn_forward_eval(const float *x, size_t B, size_t n,
                          const float *gamma, const float *shift,
                          const float *run_mean, const float *run_var,
-                         float *y)
+                         float eps, float *y)
 {
 	for (size_t s = 0; s < B; s++)
 		for (size_t j = 0; j < n; j++) {
-			float is = 1.0f / sqrtf(run_var[j] + DDK_BN_EPS);
+			float is = 1.0f / sqrtf(run_var[j] + eps);
 
 			y[s * n + j] = gamma[j] * (x[s * n + j] - run_mean[j])
 				* is + shift[j];

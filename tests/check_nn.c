@@ -251,7 +251,7 @@ static double bn_loss(const float *x, const float *gm, const float *sh,
 {
 	float xhat[BN_B * BN_N], y[BN_B * BN_N], m[BN_N], is[BN_N];
 
-	ddk_bn_forward(x, BN_B, BN_N, gm, sh, xhat, y, m, is);
+	ddk_bn_forward(x, BN_B, BN_N, gm, sh, DDK_BN_EPS, xhat, y, m, is);
 	return dotr(y, r, BN_B * BN_N);
 }
 
@@ -266,7 +266,7 @@ START_TEST(test_batchnorm)
 	fill(gm, BN_N, 0.5, 1.5);
 	fill(sh, BN_N, -1, 1);
 	fill(r, BN_B * BN_N, -1, 1);
-	ddk_bn_forward(x, BN_B, BN_N, gm, sh, xhat, y, m, is);
+	ddk_bn_forward(x, BN_B, BN_N, gm, sh, DDK_BN_EPS, xhat, y, m, is);
 	ddk_bn_backward(xhat, r, BN_B, BN_N, gm, is, dg, ds, dx);
 
 	float *arr[3] = { x, gm, sh }, *grad[3] = { dx, dg, ds };
@@ -284,6 +284,30 @@ START_TEST(test_batchnorm)
 		}
 		ck_assert(fabs(s / BN_B) < 1e-5);
 		ck_assert(fabs(q / BN_B - 1) < 1e-3);
+	}
+
+	/* eps enters both forwards as the variance's addend: with eps
+	 * 0.5, a column of variance v is scaled by 1 / sqrt(v + 0.5) */
+	float y2[BN_B * BN_N], run_m[BN_N] = { 0 }, run_v[BN_N];
+
+	ddk_bn_forward(x, BN_B, BN_N, gm, sh, 0.5f, xhat, y, m, is);
+	for (size_t j = 0; j < BN_N; j++) {
+		double mu = 0, v = 0;
+
+		for (size_t b = 0; b < BN_B; b++)
+			mu += x[b * BN_N + j] / (double)BN_B;
+		for (size_t b = 0; b < BN_B; b++)
+			v += (x[b * BN_N + j] - mu) * (x[b * BN_N + j] - mu) /
+			     BN_B;
+		ck_assert(fabs(is[j] - 1 / sqrt(v + 0.5)) < 1e-6);
+		run_v[j] = (float)v;
+	}
+	ddk_bn_forward_eval(x, BN_B, BN_N, gm, sh, run_m, run_v, 0.5f, y2);
+	for (size_t i = 0; i < BN_B * BN_N; i++) {
+		size_t j = i % BN_N;
+
+		ck_assert(fabs(y2[i] - (gm[j] * x[i] / sqrt(run_v[j] + 0.5) +
+		                        sh[j])) < 1e-5);
 	}
 }
 END_TEST

@@ -173,6 +173,18 @@ if "$PY" -c 'import numpy' 2>/dev/null; then
 		"$T/man/ddk-model.5" | grep -v '^\.' |
 		sed 's/\\e/\\/g; s/\\-/-/g' >"$W/reader.py"
 	[ -s "$W/reader.py" ] || fail "no Python reader in ddk-model.5"
+	# agree MODEL: ddk-infer and the reader, the same classes and
+	# probabilities to 1e-5
+	agree() {
+		"$IN" -q -m "$1" "$W/test.tsv" >"$W/c.tsv" 2>/dev/null
+		"$PY" "$W/reader.py" "$1" "$W/test.tsv" >"$W/py.tsv" &&
+		[ -s "$W/py.tsv" ] &&
+		paste "$W/c.tsv" "$W/py.tsv" | awk -F'\t' 'NR > 1 {
+			if ($3 != $9) { print $1 ": " $3 " " $9; bad++ }
+			for (j = 4; j <= 6; j++) { d = $j - $(j + 6)
+				if (d > 1e-5 || d < -1e-5) bad++ } }
+			END { exit bad || NR != 61 }'
+	}
 	# every layer type, layout, mode and activation in three models
 	n=0
 	for net in "--hidden 6,5 --batchnorm --channels 2 --per-row \
@@ -180,19 +192,25 @@ if "$PY" -c 'import numpy' 2>/dev/null; then
 --feature-norm" "--no-ddk --hidden 3 --activation identity"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086
-		"$TR" -q -m "$W/py.json" --epochs 20 --lr 0.05 $net \
+		"$TR" -q -m "$W/py$n.json" --epochs 20 --lr 0.05 $net \
 			"$W/train.tsv" || fail "py model $n: exit $?"
-		"$IN" -q -m "$W/py.json" "$W/test.tsv" >"$W/c.tsv" 2>/dev/null
-		"$PY" "$W/reader.py" "$W/py.json" "$W/test.tsv" >"$W/py.tsv" ||
-			fail "the Python reader failed on model $n"
-		[ -s "$W/py.tsv" ] &&
-		paste "$W/c.tsv" "$W/py.tsv" | awk -F'\t' 'NR > 1 {
-			if ($3 != $9) { print $1 ": " $3 " " $9; bad++ }
-			for (j = 4; j <= 6; j++) { d = $j - $(j + 6)
-				if (d > 1e-5 || d < -1e-5) bad++ } }
-			END { exit bad || NR != 61 }' ||
+		agree "$W/py$n.json" ||
 			fail "the Python reader disagrees with ddk-infer ($net)"
 	done
+	# a file's batch normalisation eps is used (Keras writes 1e-3): 0.5
+	# here, with other probabilities than 1e-5 and the reader's
+	sed 's/"eps": [0-9.e-]*/"eps": 0.5/' "$W/py1.json" >"$W/eps.json"
+	[ "$(grep -c '"eps": 0.5' "$W/eps.json")" -eq 2 ] ||
+		fail "eps 0.5: not two batchnorm layers"
+	agree "$W/eps.json" ||
+		fail "the Python reader disagrees with ddk-infer (eps 0.5)"
+	"$IN" -q -m "$W/py1.json" "$W/test.tsv" 2>/dev/null |
+		cmp -s - "$W/c.tsv" && fail "eps 0.5 gives the probabilities of 1e-5"
+	# and training on from that model keeps it
+	"$TR" -q --init-model "$W/eps.json" --epochs 1 -m "$W/eps2.json" \
+		"$W/train.tsv" || fail "--init-model with eps 0.5: exit $?"
+	[ "$(grep -c '"eps": 0.5,' "$W/eps2.json")" -eq 2 ] ||
+		fail "--init-model with eps 0.5: $(grep '"eps"' "$W/eps2.json")"
 fi
 
 # -- the example file of ddk-model(5) is a model as it stands -----------------
