@@ -20,8 +20,9 @@ static const char usage[] =
 "      --no-normalize     fit y as it is (default: min-max to [0, 1])\n"
 "      --range LO,HI      normalise by this fixed window instead\n"
 "      --set              SET curves (+ beta x); default RESET\n"
-"      --alpha-bounds LO,HI   bounds on alpha (default 0,1)\n"
-"      --beta-bounds LO,HI    bounds on beta (default 0,1)\n"
+"      --alpha-bounds LO,HI   bounds on alpha (default 0,1; LO = HI fixes\n"
+"                             it and fits beta alone)\n"
+"      --beta-bounds LO,HI    bounds on beta (default 0,1; LO = HI fixes it)\n"
 "      --seed N           seed of the random starts (default 0)\n"
 "      --restarts N       N more random starts, keep the best (default 0)\n"
 "      --plot DIR         write DIR/KEY.dat and DIR/KEY.gp (gnuplot, PNG)\n"
@@ -59,13 +60,15 @@ static void parse_x(const char *s)
 		opt.fit.x_const = opt.x_list[0];
 }
 
-/* Bounds for a parameter: LO < HI (an empty interval fixes nothing). */
-static void parse_bounds(const char *name, const char *s, double *lo,
-                         double *hi)
+/* An interval LO < HI, or LO = HI where closed is allowed (a parameter
+ * held at one value). */
+static void parse_bounds(const char *name, const char *s, int closed,
+                         double *lo, double *hi)
 {
 	tool_pair(name, s, lo, hi);
-	if (!(*lo < *hi))
-		tool_usage_error("%s: LO must be below HI", name);
+	if (!(*lo < *hi) && !(closed && *lo == *hi))
+		tool_usage_error("%s: LO must be below HI%s", name,
+		                 closed ? " (or equal, to fix it)" : "");
 }
 
 static int parse(int argc, char **argv)
@@ -96,18 +99,18 @@ static int parse(int argc, char **argv)
 		case X: parse_x(optarg); break;
 		case NO_NORMALIZE: f->norm = DDK_FIT_RAW; norm_given++; break;
 		case RANGE:
-			parse_bounds("--range", optarg, &f->window_lo,
+			parse_bounds("--range", optarg, 0, &f->window_lo,
 			             &f->window_hi);
 			f->norm = DDK_FIT_WINDOW;
 			norm_given++;
 			break;
 		case SET: f->mode = DDK_SET; break;
 		case ALPHA_BOUNDS:
-			parse_bounds("--alpha-bounds", optarg, &f->alpha_lo,
+			parse_bounds("--alpha-bounds", optarg, 1, &f->alpha_lo,
 			             &f->alpha_hi);
 			break;
 		case BETA_BOUNDS:
-			parse_bounds("--beta-bounds", optarg, &f->beta_lo,
+			parse_bounds("--beta-bounds", optarg, 1, &f->beta_lo,
 			             &f->beta_hi);
 			break;
 		case SEED: f->seed = tool_seed("--seed", optarg); break;
@@ -127,6 +130,9 @@ static int parse(int argc, char **argv)
 	if (norm_given > 1)
 		tool_usage_error("--range and --no-normalize exclude each "
 		                 "other");
+	if (f->alpha_lo == f->alpha_hi && f->beta_lo == f->beta_hi)
+		tool_usage_error("--alpha-bounds and --beta-bounds fix both: "
+		                 "nothing to fit");
 	return optind;
 }
 

@@ -17,12 +17,14 @@
  * dz/dbeta.  Starting guesses are uniform in the bounds, drawn from
  * ddk_rng_for_key(seed, key), so a curve's fit never depends on the other
  * curves; of 1 + restarts starts the lowest R is kept (the first on ties).
+ * A parameter whose bounds are equal is held there and the other is
+ * fitted alone (a problem of one unknown).
  *
  * Ownership.  A ddk_fitter is a reusable workspace (it grows with T);
  * ddk_fitter_free(&f) frees it and clears f.  Callers own the curves.
  *
- * Errors.  DDK_EINVAL for options that cannot work (empty or infinite
- * bounds, a fixed window with lo >= hi, an x list of the wrong length,
+ * Errors.  DDK_EINVAL for options that cannot work (reversed or infinite
+ * bounds, both parameters held, a fixed window with lo >= hi, an x list of the wrong length,
  * a record with other than 1 or 2 rows); DDK_ERANGE for a curve with
  * fewer than DDK_FIT_MIN_T points or one that is constant, so cannot be
  * normalised; DDK_ENUMERIC for NaN or infinite values; DDK_ENOMEM.  err
@@ -48,8 +50,8 @@ typedef enum ddk_fit_norm {
 
 typedef struct ddk_fit_opts {
 	ddk_mode mode;                 /* DDK_RESET (default) or DDK_SET */
-	double alpha_lo, alpha_hi;     /* default [0, 1] */
-	double beta_lo, beta_hi;       /* default [0, 1] */
+	double alpha_lo, alpha_hi;     /* default [0, 1]; lo = hi holds it */
+	double beta_lo, beta_hi;       /* default [0, 1]; lo = hi holds it */
 	ddk_fit_norm norm;
 	double window_lo, window_hi;   /* with DDK_FIT_WINDOW */
 	double x_const;                /* x for one-row records (1) */

@@ -17,6 +17,10 @@ struct ddk_fitter {
 	ddk_mode mode;
 	double p_sens[2];            /* where dz_dalpha, dz_dbeta were taken */
 	int have_sens;
+	int fixed;                   /* -1, or the parameter held (0 alpha,
+	                              * 1 beta) at fixed_v: the solver then
+	                              * sees the other one alone */
+	double fixed_v;
 };
 
 void ddk_fit_opts_default(ddk_fit_opts *o)
@@ -87,10 +91,24 @@ static ddk_status reserve(ddk_fitter *f, size_t T, ddk_err *err)
  * The sensitivities come in the same pass and are kept: the solver asks
  * for the Jacobian at the point it evaluated last, when it accepts it.
  */
-static int resid(const double *p, double *r, void *ctx)
+/* The pair (alpha, beta) from the solver's parameters. */
+static void pair_of(const ddk_fitter *f, const double *p, double *q)
+{
+	if (f->fixed < 0) {
+		q[0] = p[0];
+		q[1] = p[1];
+	} else {
+		q[f->fixed] = f->fixed_v;
+		q[1 - f->fixed] = p[0];
+	}
+}
+
+static int resid(const double *p_solver, double *r, void *ctx)
 {
 	ddk_fitter *f = ctx;
+	double p[2];
 
+	pair_of(f, p_solver, p);
 	ddk_row_forward_d(f->x, f->T, p[0], p[1], f->mode, r, f->dz_dalpha,
 	                  f->dz_dbeta);
 	for (size_t t = 0; t < f->T; t++)
@@ -101,15 +119,21 @@ static int resid(const double *p, double *r, void *ctx)
 	return 0;
 }
 
-static int jac(const double *p, const double *r, double *J, void *ctx)
+static int jac(const double *p_solver, const double *r, double *J,
+               void *ctx)
 {
 	ddk_fitter *f = ctx;
+	const double *col = f->fixed == 0 ? f->dz_dbeta : f->dz_dalpha;
+	double p[2];
 
 	(void)r;
+	pair_of(f, p_solver, p);
 	if (!f->have_sens || p[0] != f->p_sens[0] || p[1] != f->p_sens[1])
 		ddk_row_forward_d(f->x, f->T, p[0], p[1], f->mode, f->z,
 		                  f->dz_dalpha, f->dz_dbeta);
-	for (size_t t = 0; t < f->T; t++) {
+	for (size_t t = 0; t < f->T && f->fixed >= 0; t++)
+		J[t] = col[t];
+	for (size_t t = 0; t < f->T && f->fixed < 0; t++) {
 		J[2 * t] = f->dz_dalpha[t];
 		J[2 * t + 1] = f->dz_dbeta[t];
 	}
@@ -121,16 +145,19 @@ static int jac(const double *p, const double *r, double *J, void *ctx)
 static ddk_status check_opts(const ddk_fit_opts *o, const char *key,
                              ddk_err *err)
 {
-	if (!(o->alpha_lo < o->alpha_hi) || !isfinite(o->alpha_lo) ||
+	if (!(o->alpha_lo <= o->alpha_hi) || !isfinite(o->alpha_lo) ||
 	    !isfinite(o->alpha_hi))
 		return ddk_fail(err, DDK_EINVAL, "%s: alpha bounds [%g, %g] "
 		                "are not a finite interval", key, o->alpha_lo,
 		                o->alpha_hi);
-	if (!(o->beta_lo < o->beta_hi) || !isfinite(o->beta_lo) ||
+	if (!(o->beta_lo <= o->beta_hi) || !isfinite(o->beta_lo) ||
 	    !isfinite(o->beta_hi))
 		return ddk_fail(err, DDK_EINVAL, "%s: beta bounds [%g, %g] "
 		                "are not a finite interval", key, o->beta_lo,
 		                o->beta_hi);
+	if (o->alpha_lo == o->alpha_hi && o->beta_lo == o->beta_hi)
+		return ddk_fail(err, DDK_EINVAL, "%s: alpha and beta are both "
+		                "fixed: nothing to fit", key);
 	if (o->norm == DDK_FIT_WINDOW && !(o->window_lo < o->window_hi &&
 	    isfinite(o->window_lo) && isfinite(o->window_hi)))
 		return ddk_fail(err, DDK_EINVAL, "%s: window [%g, %g] is "
@@ -206,10 +233,20 @@ ddk_status ddk_fit_curve(ddk_fitter *f, const ddk_fit_opts *o,
 	memset(res, 0, sizeof *res);
 	res->ssr = INFINITY;
 
+	/* A parameter with lo = hi is held there; the solver fits the other
+	 * alone, in slot 0 of lo, hi and its p. */
+	f->fixed = lo[0] == hi[0] ? 0 : lo[1] == hi[1] ? 1 : -1;
+	if (f->fixed >= 0) {
+		f->fixed_v = lo[f->fixed];
+		lo[0] = lo[1 - f->fixed];
+		hi[0] = hi[1 - f->fixed];
+		pb.n = 1;
+	}
+
 	/* Every start from the key's own stream: shards agree. */
 	ddk_rng_for_key(&rng, o->seed, key);
 	for (unsigned k = 0; k <= o->restarts; k++) {
-		double p[2];
+		double p[2], q[2];
 		ddk_lsq_info info;
 
 		p[0] = lo[0] + ddk_rng_uniform(&rng) * (hi[0] - lo[0]);
@@ -219,8 +256,9 @@ ddk_status ddk_fit_curve(ddk_fitter *f, const ddk_fit_opts *o,
 			return ddk_fail(err, st, "%s: %s", key, why.msg);
 		res->nfev += info.nfev;
 		if (2 * info.cost < res->ssr) {
-			res->alpha = p[0];
-			res->beta = p[1];
+			pair_of(f, p, q);
+			res->alpha = q[0];
+			res->beta = q[1];
 			res->ssr = 2 * info.cost;
 			res->iterations = info.iterations;
 			res->result = info.result;

@@ -177,6 +177,66 @@ START_TEST(test_active_bound)
 }
 END_TEST
 
+/* R of the pair (a, b) on y, inputs all 1. */
+static double ssr_of(double a, double b, const double *y, size_t T)
+{
+	double z[T_MAX], r = 0;
+
+	curve(NULL, T, a, b, DDK_RESET, z);
+	for (size_t t = 0; t < T; t++)
+		r += (z[t] - y[t]) * (z[t] - y[t]);
+	return r;
+}
+
+/* LO = HI holds a parameter there and fits the other alone: the truth
+ * comes back with the true value held, and with a wrong one the fit is
+ * no worse than any point of a fine grid over the free parameter.  beta
+ * is bounded to the stable side (beta^2 < 2 alpha), where the cost is
+ * smooth. */
+START_TEST(test_fixed_parameter)
+{
+	ddk_fitter *f = ddk_fitter_new();
+	ddk_fit_opts o = raw_opts();
+	ddk_fit_result res;
+	ddk_err err = { "" };
+	double y[100];
+
+	curve(NULL, 100, 0.01, 0.03, DDK_RESET, y);
+	o.alpha_lo = o.alpha_hi = 0.01;
+	o.beta_hi = 0.14;
+	ck_assert_int_eq(ddk_fit_curve(f, &o, "a", NULL, y, 100, &res, NULL),
+	                 DDK_OK);
+	ck_assert(res.alpha == 0.01);
+	ck_assert_double_eq_tol(res.beta, 0.03, 1e-6);
+
+	o = raw_opts();
+	o.beta_lo = o.beta_hi = 0.03;
+	ck_assert_int_eq(ddk_fit_curve(f, &o, "b", NULL, y, 100, &res, NULL),
+	                 DDK_OK);
+	ck_assert(res.beta == 0.03);
+	ck_assert_double_eq_tol(res.alpha, 0.01, 1e-6);
+
+	o = raw_opts();
+	o.alpha_lo = o.alpha_hi = 0.02;
+	o.beta_hi = 0.2;
+	ck_assert_int_eq(ddk_fit_curve(f, &o, "c", NULL, y, 100, &res, NULL),
+	                 DDK_OK);
+	ck_assert(res.alpha == 0.02);
+	ck_assert_double_eq_tol(res.ssr, ssr_of(0.02, res.beta, y, 100),
+	                        1e-12);
+	ck_assert_double_gt(res.ssr, 1e-6);
+	for (int i = 0; i <= 2000; i++)
+		ck_assert_double_le(res.ssr, ssr_of(0.02, i * 0.2 / 2000, y,
+		                                    100) * (1 + 1e-9));
+
+	o.beta_lo = o.beta_hi = 0.5;
+	ck_assert_int_eq(ddk_fit_curve(f, &o, "d", NULL, y, 100, &res, &err),
+	                 DDK_EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "both fixed"));
+	ddk_fitter_free(&f);
+}
+END_TEST
+
 static void expect_bad(ddk_fitter *f, const ddk_fit_opts *o,
                        const double *x, const double *y, size_t T,
                        ddk_status want, const char *text)
@@ -264,6 +324,7 @@ static Suite *fit_suite(void)
 	tcase_add_test(tc, test_normalisation);
 	tcase_add_test(tc, test_restarts_and_determinism);
 	tcase_add_test(tc, test_active_bound);
+	tcase_add_test(tc, test_fixed_parameter);
 	tcase_add_test(tc, test_bad_curves);
 	tcase_add_test(tc, test_records);
 	suite_add_tcase(s, tc);

@@ -70,6 +70,18 @@ near "$W/t2" "$W/vary.tsv" 1e-3 || fail "varying inputs: pairs off"
 "$F" -q --set --no-normalize --restarts 3 "$W/set.tsv" >"$W/t3" ||
 	fail "--set: exit $?"
 near "$W/t3" "$W/set.tsv" 1e-3 || fail "--set: pairs off"
+# LO = HI holds a parameter: curve c03 (alpha 0.005, beta 0.019) with
+# alpha held at its value gives beta back and alpha exactly as held; with
+# beta held, alpha comes back
+grep '^c03	' "$W/vary.tsv" >"$W/c03.tsv"
+"$F" -q --no-normalize --alpha-bounds 0.005,0.005 --beta-bounds 0,0.1 \
+	"$W/c03.tsv" | awk -F'\t' 'NR == 2 { e = $3 / 0.019 - 1
+	exit !($2 == 0.005 && e < 1e-4 && e > -1e-4) }' ||
+	fail "--alpha-bounds 0.005,0.005: beta not found"
+"$F" -q --no-normalize --beta-bounds 0.019,0.019 "$W/c03.tsv" |
+	awk -F'\t' 'NR == 2 { e = $2 / 0.005 - 1
+	exit !($3 == 0.019 && e < 1e-4 && e > -1e-4) }' ||
+	fail "--beta-bounds 0.019,0.019: alpha not found"
 
 # The whole x sequence given by --x fits a one-row curve like its own row.
 head -1 "$W/vary.tsv" | awk -F'\t' '{ x = $5; for (i = 6; i < 5 + $4; i++)
