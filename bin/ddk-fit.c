@@ -20,9 +20,9 @@ static const char usage[] =
 "      --no-normalize     fit y as it is (default: min-max to [0, 1])\n"
 "      --range LO,HI      normalise by this fixed window instead\n"
 "      --set              SET curves (+ beta x); default RESET\n"
-"      --alpha-bounds LO,HI   bounds on alpha (default 0,1; LO = HI fixes\n"
+"      --alpha-bounds LO,HI   bounds on alpha (default 0,1; LO = HI holds\n"
 "                             it and fits beta alone)\n"
-"      --beta-bounds LO,HI    bounds on beta (default 0,1; LO = HI fixes it)\n"
+"      --beta-bounds LO,HI    bounds on beta (default 0,1; LO = HI holds it)\n"
 "      --seed N           seed of the random starts (default 0)\n"
 "      --restarts N       N more random starts, keep the best (default 0)\n"
 "      --plot DIR         write DIR/KEY.dat and DIR/KEY.gp (gnuplot, PNG)\n"
@@ -68,7 +68,7 @@ static void parse_bounds(const char *name, const char *s, int closed,
 	tool_pair(name, s, lo, hi);
 	if (!(*lo < *hi) && !(closed && *lo == *hi))
 		tool_usage_error("%s: LO must be below HI%s", name,
-		                 closed ? " (or equal, to fix it)" : "");
+		                 closed ? " (or equal, to hold it)" : "");
 }
 
 static int parse(int argc, char **argv)
@@ -131,7 +131,7 @@ static int parse(int argc, char **argv)
 		tool_usage_error("--range and --no-normalize exclude each "
 		                 "other");
 	if (f->alpha_lo == f->alpha_hi && f->beta_lo == f->beta_hi)
-		tool_usage_error("--alpha-bounds and --beta-bounds fix both: "
+		tool_usage_error("--alpha-bounds and --beta-bounds hold both: "
 		                 "nothing to fit");
 	return optind;
 }

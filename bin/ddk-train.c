@@ -43,7 +43,7 @@ static const char usage[] =
 "                         each epoch instead of holding them in memory\n"
 "      --checkpoint FILE  (default MODEL.ckpt; removed on success)\n"
 "      --resume           continue from the checkpoint if there is one\n"
-"                         (also one of a shorter run: more --epochs)\n"
+"                         (with more --epochs, extend a finished run)\n"
 "      --keep-checkpoint  keep it after success, to extend the run later\n"
 "      --summary          print parameters and operations (TSV)\n"
 "      --recipe TEXT      the preprocessing, recorded in the model\n"

@@ -86,11 +86,6 @@ static ddk_status reserve(ddk_fitter *f, size_t T, ddk_err *err)
 
 /* ---- the model for the solver -------------------------------------- */
 
-/*
- * r_t = z(t) - y_t; z never fails (the kinetics floor keeps it finite).
- * The sensitivities come in the same pass and are kept: the solver asks
- * for the Jacobian at the point it evaluated last, when it accepts it.
- */
 /* The pair (alpha, beta) from the solver's parameters. */
 static void pair_of(const ddk_fitter *f, const double *p, double *q)
 {
@@ -103,6 +98,11 @@ static void pair_of(const ddk_fitter *f, const double *p, double *q)
 	}
 }
 
+/*
+ * r_t = z(t) - y_t; z never fails (the kinetics floor keeps it finite).
+ * The sensitivities come in the same pass and are kept: the solver asks
+ * for the Jacobian at the point it evaluated last, when it accepts it.
+ */
 static int resid(const double *p_solver, double *r, void *ctx)
 {
 	ddk_fitter *f = ctx;
@@ -157,7 +157,7 @@ static ddk_status check_opts(const ddk_fit_opts *o, const char *key,
 		                o->beta_hi);
 	if (o->alpha_lo == o->alpha_hi && o->beta_lo == o->beta_hi)
 		return ddk_fail(err, DDK_EINVAL, "%s: alpha and beta are both "
-		                "fixed: nothing to fit", key);
+		                "held: nothing to fit", key);
 	if (o->norm == DDK_FIT_WINDOW && !(o->window_lo < o->window_hi &&
 	    isfinite(o->window_lo) && isfinite(o->window_hi)))
 		return ddk_fail(err, DDK_EINVAL, "%s: window [%g, %g] is "

@@ -232,7 +232,7 @@ START_TEST(test_fixed_parameter)
 	o.beta_lo = o.beta_hi = 0.5;
 	ck_assert_int_eq(ddk_fit_curve(f, &o, "d", NULL, y, 100, &res, &err),
 	                 DDK_EINVAL);
-	ck_assert_ptr_nonnull(strstr(err.msg, "both fixed"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "both held"));
 	ddk_fitter_free(&f);
 }
 END_TEST
