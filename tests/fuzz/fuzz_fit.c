@@ -32,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	two_rows = (data[0] >> 5) & 1;
 	if (data[0] >> 6 & 1)
 		o.beta_hi = 0.25;
+	if (data[0] >> 7 & 1)                  /* alpha held, beta alone */
+		o.alpha_lo = o.alpha_hi = 0.01;
 	T = (size - 1) / 2 / (two_rows ? 2 : 1);
 	y = malloc(T * sizeof *y);
 	if (two_rows)
