@@ -24,11 +24,12 @@
  * ddk_fitter_free(&f) frees it and clears f.  Callers own the curves.
  *
  * Errors.  DDK_EINVAL for options that cannot work (reversed or infinite
- * bounds, both parameters held, a fixed window with lo >= hi, an x list of the wrong length,
- * a record with other than 1 or 2 rows); DDK_ERANGE for a curve with
- * fewer than DDK_FIT_MIN_T points or one that is constant, so cannot be
- * normalised; DDK_ENUMERIC for NaN or infinite values; DDK_ENOMEM.  err
- * names the key.  How the solver ended is in ddk_fit_result.result.
+ * bounds, both parameters held, a fixed window with lo >= hi, an x list
+ * of the wrong length, a record with other than 1 or 2 rows); DDK_ERANGE
+ * for a curve with fewer than DDK_FIT_MIN_T points or one that is
+ * constant, so cannot be normalised; DDK_ENUMERIC for NaN or infinite
+ * values; DDK_ENOMEM.  err names the key.  How the solver ended is in
+ * ddk_fit_result.result.
  */
 #ifndef DDK_FIT_H
 #define DDK_FIT_H
