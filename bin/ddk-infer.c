@@ -21,6 +21,8 @@ static const char usage[] =
 "      --summary          print the model's parameters and operations\n"
 "                         (TSV) and exit\n"
 "      --batch N          records per batch (default 256)\n"
+"      --digits N         significant digits of probabilities (1-17,\n"
+"                         default 6; 9 give float32 back exactly)\n"
 "  -o, --output FILE      write to FILE (atomically) instead of stdout\n"
 "  -q, --quiet            no progress on stderr\n"
 "      --help, --version\n";
@@ -28,8 +30,9 @@ static const char usage[] =
 static struct {
 	const char *model, *report, *vote, *out;
 	size_t batch;
+	int digits;
 	int summary;
-} opt = { .batch = 256 };
+} opt = { .batch = 256, .digits = 6 };
 
 static ddk_model *model;
 static FILE *out;
@@ -212,7 +215,7 @@ static void emit(const char *key, const char *label, const float *p)
 	}
 	fprintf(out, "%s\t%s\t%s", key, label, model->classes[pred]);
 	for (size_t c = 0; c < C; c++)
-		fprintf(out, "\t%.6g", (double)p[c]);
+		fprintf(out, "\t%.*g", opt.digits, (double)p[c]);
 	fputc('\n', out);
 }
 
@@ -235,7 +238,8 @@ static void emit_groups(void)
 		        (unsigned long long)g->votes[best],
 		        (unsigned long long)g->records);
 		for (size_t c = 0; c < C; c++)
-			fprintf(out, "\t%.6g", g->psum[c] / (double)g->records);
+			fprintf(out, "\t%.*g", opt.digits,
+			        g->psum[c] / (double)g->records);
 		fputc('\n', out);
 		if (g->label[0]) {
 			labelled++;
@@ -348,11 +352,12 @@ static void run(int argc, char **argv)
 
 static int parse(int argc, char **argv)
 {
-	enum { REPORT = 256, VOTE, SUMMARY, BATCH, HELP, VERSION };
+	enum { REPORT = 256, VOTE, SUMMARY, BATCH, DIGITS, HELP, VERSION };
 	static const struct option lo[] = {
 		{ "model", 1, 0, 'm' }, { "report", 1, 0, REPORT },
 		{ "vote", 1, 0, VOTE }, { "summary", 0, 0, SUMMARY },
-		{ "batch", 1, 0, BATCH }, { "output", 1, 0, 'o' },
+		{ "batch", 1, 0, BATCH }, { "digits", 1, 0, DIGITS },
+		{ "output", 1, 0, 'o' },
 		{ "quiet", 0, 0, 'q' }, { "help", 0, 0, HELP },
 		{ "version", 0, 0, VERSION }, { 0, 0, 0, 0 }
 	};
@@ -366,6 +371,9 @@ static int parse(int argc, char **argv)
 		case SUMMARY: opt.summary = 1; break;
 		case BATCH: opt.batch = (size_t)tool_long("--batch", optarg, 1,
 		                                          65536);
+			break;
+		case DIGITS: opt.digits = (int)tool_long("--digits", optarg,
+		                                         1, 17);
 			break;
 		case 'o': opt.out = optarg; break;
 		case 'q': tool_quiet = 1; break;

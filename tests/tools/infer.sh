@@ -128,6 +128,30 @@ want="$want (first: group o001, label '$first'); each group takes its"
 	fail "--vote on mixed labels: $(cat "$W/mverr")"
 cmp -s "$W/mv.tsv" "$W/v.tsv" || fail "--vote on mixed labels: other table"
 
+# -- --digits: the probabilities to N significant digits ---------------------
+# 9 digits agree with the default 6 to 6 digits (and in every other
+# column); some need more than 6; 3 digits give at most 3; the vote table
+# follows it too
+"$IN" -q -m "$W/m.json" --digits 9 "$W/test.tsv" >"$W/d9.tsv" &&
+	"$IN" -q -m "$W/m.json" "$W/test.tsv" >"$W/d6.tsv" &&
+	"$IN" -q -m "$W/m.json" --digits 3 --vote . "$W/test.tsv" \
+	>"$W/d3.tsv" 2>/dev/null || fail "--digits: exit $?"
+paste "$W/d9.tsv" "$W/d6.tsv" | awk -F'\t' 'NR > 1 { h = NF / 2
+	for (j = 1; j <= 3; j++) if ($j != $(j + h)) bad++
+	for (j = 4; j <= h; j++) { d = $j - $(j + h); if (d < 0) d = -d
+		if (d > 5e-6 * $j) bad++ } } END { exit bad || NR != 61 }' ||
+	fail "--digits 9 and the default disagree"
+awk -F'\t' 'NR > 1 { for (j = 4; j <= NF; j++) {
+	d = $j; sub(/e.*/, "", d); gsub(/[^0-9]/, "", d); sub(/^0+/, "", d)
+	if (length(d) > 9) bad++; if (length(d) > 6) long++ } }
+	END { exit bad || !long }' "$W/d9.tsv" ||
+	fail "--digits 9: more than 9 digits, or none past 6"
+awk -F'\t' 'NR > 1 { for (j = 6; j <= NF; j++) {
+	d = $j; sub(/e.*/, "", d); gsub(/[^0-9]/, "", d); sub(/^0+/, "", d)
+	if (length(d) > 3) bad++ } } END { exit bad || NR != 13 }' \
+	"$W/d3.tsv" || fail "--digits 3 --vote: $(head -3 "$W/d3.tsv")"
+expect_status 2 "$IN" -m "$W/m.json" --digits 18 "$W/test.tsv"
+
 # -- unlabelled records, unknown labels -------------------------------------
 awk -F'\t' 'BEGIN { OFS = "\t" } { $2 = ""; print }' "$W/test.tsv" \
 	>"$W/nolab.tsv"
