@@ -319,9 +319,9 @@ static ddk_status npy_dtype(ddk_array *p, const char *h, ddk_err *err)
 	        (kind == 'b' && size == 1);
 	ordered = order == '<' || order == '>' || (order == '|' && size == 1);
 	if (!size || *end != '\'' || !known || !ordered)
-		return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.*s not read "
-		                "(integers, floats and bools are)", p->path,
-		                (int)strcspn(d, ",}"), d);
+		return ddk_fail(err, DDK_EFORMAT, "%s: .npy dtype %.*s not "
+		                "read (integers, floats and bools are)",
+		                p->path, (int)strcspn(d, ",}"), d);
 	p->kind = kind;
 	p->size = size;
 	p->big_endian = order == '>';

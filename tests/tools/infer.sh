@@ -229,7 +229,8 @@ if "$PY" -c 'import numpy' 2>/dev/null; then
 	agree "$W/eps.json" ||
 		fail "the Python reader disagrees with ddk-infer (eps 0.5)"
 	"$IN" -q -m "$W/py1.json" "$W/test.tsv" 2>/dev/null |
-		cmp -s - "$W/c.tsv" && fail "eps 0.5 gives the probabilities of 1e-5"
+		cmp -s - "$W/c.tsv" &&
+		fail "eps 0.5 gives the probabilities of 1e-5"
 	# and training on from that model keeps it
 	"$TR" -q --init-model "$W/eps.json" --epochs 1 -m "$W/eps2.json" \
 		"$W/train.tsv" || fail "--init-model with eps 0.5: exit $?"
@@ -255,9 +256,9 @@ awk -F'\t' 'BEGIN { z = 1; for (t = 0; t < 3; t++) { z += 0.05 / z - 0.2
 # the model file's JSON and come back as they were ---------------------------
 awk 'BEGIN { for (i = 0; i < 40; i++) {
 	c = i % 3; v = c == 0 ? 0.1 : c == 1 ? 0.5 : 0.9
-	printf "r%d\t%s\t1\t4\t%g\t%g\t%g\t%g\n", i,
-	       c == 0 ? "say \"hi\"" : c == 1 ? "back\\slash" : "\303\251t\303\251",
-	       v, v, v, v } }' >"$W/names.tsv"
+	n = c == 0 ? "say \"hi\"" : c == 1 ? "back\\slash" : "\303\251t\303\251"
+	printf "r%d\t%s\t1\t4\t%g\t%g\t%g\t%g\n", i, n, v, v, v, v } }' \
+	>"$W/names.tsv"
 "$TR" -q --epochs 2 -m "$W/names.json" "$W/names.tsv" 2>/dev/null ||
 	fail "training on names with quotes"
 "$IN" -q -m "$W/names.json" "$W/names.tsv" >"$W/names.out" 2>/dev/null ||
